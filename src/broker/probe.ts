@@ -1,0 +1,94 @@
+import {createConnection, createServer} from 'node:net'
+import {splitHttpCredentials} from '../config/url.js'
+
+const AMQP_HEADER = Buffer.from('AMQP\x00\x00\x09\x01', 'latin1')
+
+/**
+ * Whether an AMQP 0-9-1 broker answers at host:port: send the protocol header and wait for a
+ * frame whose first byte is 1 (a method frame: Connection.Start). Cheaper than a CLI check.
+ */
+export function amqpAnswers(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({host, port})
+    let done = false
+    const finish = (ok: boolean) => {
+      if (done) return
+      done = true
+      socket.destroy()
+      resolve(ok)
+    }
+    socket.setTimeout(timeoutMs, () => finish(false))
+    socket.once('error', () => finish(false))
+    socket.once('connect', () => socket.write(AMQP_HEADER))
+    socket.once('data', (chunk) => finish(chunk[0] === 1))
+    socket.once('close', () => finish(false))
+  })
+}
+
+/** Whether the management API answers GET /api/overview with these credentials. */
+export async function managementAnswers(managementUrl: string, timeoutMs = 1000): Promise<boolean> {
+  const {baseUrl, username, password} = splitHttpCredentials(managementUrl)
+  try {
+    const res = await fetch(`${baseUrl}/api/overview`, {
+      headers: {authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`},
+      signal: AbortSignal.timeout(timeoutMs),
+    })
+    await res.arrayBuffer()
+    return res.ok
+  } catch {
+    return false
+  }
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason)
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    const onAbort = () => {
+      clearTimeout(timer)
+      reject(signal?.reason)
+    }
+    signal?.addEventListener('abort', onAbort, {once: true})
+  })
+}
+
+/** Poll until check() is true; false if the deadline passes or stillAlive() says the process died. */
+export async function waitFor(
+  check: () => Promise<boolean>,
+  options: {timeoutMs: number; intervalMs?: number; signal?: AbortSignal; stillAlive?: () => boolean},
+): Promise<boolean> {
+  const deadline = Date.now() + options.timeoutMs
+  while (Date.now() < deadline) {
+    if (await check()) return true
+    if (options.stillAlive && !options.stillAlive()) return false
+    await sleep(options.intervalMs ?? 50, options.signal)
+  }
+  return false
+}
+
+/** A port the OS says is free now on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.unref()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/** Whether something already listens on 127.0.0.1:port. */
+export function portInUse(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer()
+    server.unref()
+    server.once('error', () => resolve(true))
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(false)))
+  })
+}

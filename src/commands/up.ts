@@ -1,0 +1,58 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand} from '../base-command.js'
+import {RUNTIME_CHOICES} from '../broker/index.js'
+import {up} from '../broker/lifecycle.js'
+import type {RuntimeChoice} from '../broker/types.js'
+import {stateHome} from '../config/state.js'
+import {formatUpReport, type UpReport, upReport} from '../report/broker-report.js'
+
+export default class Up extends BaseCommand<typeof Up> {
+  static override summary = 'Start a RabbitMQ broker for local work or CI, and record it for the other commands.'
+  static override description =
+    'Runtimes: container (Testcontainers, needs Docker), local (a private rabbitmq-server node: own name, ports, data and cookie), external (--url, nothing started). auto picks container when Docker answers, else local.'
+  static override examples = [
+    '<%= config.bin %> up',
+    '<%= config.bin %> up --runtime local --name ci --port 5673',
+    '<%= config.bin %> up --json --show-secrets',
+  ]
+
+  static override flags = {
+    runtime: Flags.option({
+      options: RUNTIME_CHOICES,
+      default: 'auto',
+      summary: 'Where the broker runs.',
+      env: 'EVT_RUNTIME',
+    })(),
+    port: Flags.integer({summary: 'AMQP port (default: a free port).', min: 1, max: 65535}),
+    'management-port': Flags.integer({summary: 'Management API port (default: a free port).', min: 1, max: 65535}),
+    image: Flags.string({summary: 'Container image (container runtime).', default: 'rabbitmq:3.13-management'}),
+    'show-secrets': Flags.boolean({summary: 'With --json, include credentials in the URLs.'}),
+  }
+
+  async run(): Promise<UpReport> {
+    const abort = new AbortController()
+    const onSignal = () => abort.abort(new Error('interrupted'))
+    process.once('SIGINT', onSignal)
+    process.once('SIGTERM', onSignal)
+    try {
+      if (!this.jsonEnabled()) this.info(`Starting a broker (${this.flags.runtime}) ...`)
+      const result = await up({
+        home: stateHome(),
+        name: this.flags.name,
+        runtime: this.flags.runtime as RuntimeChoice,
+        amqpPort: this.flags.port,
+        managementPort: this.flags['management-port'],
+        image: this.flags.image,
+        url: this.flags.url ?? (this.flags.runtime === 'external' ? process.env.RABBITMQ_URL : undefined),
+        managementUrl: this.flags['management-url'],
+        signal: abort.signal,
+      })
+      const report = upReport(result, {showSecrets: this.flags['show-secrets'] && this.jsonEnabled()})
+      if (!this.jsonEnabled()) this.log(formatUpReport(report))
+      return report
+    } finally {
+      process.removeListener('SIGINT', onSignal)
+      process.removeListener('SIGTERM', onSignal)
+    }
+  }
+}

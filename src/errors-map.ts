@@ -1,0 +1,36 @@
+import {maskUrlsIn} from './config/url.js'
+import {EvtError, ExitCode} from './errors.js'
+import {describeManagementError} from './management/client.js'
+
+/**
+ * Any error as an EvtError with a documented exit code. Library code throws EvtErrors for what it
+ * foresees; this catches what escapes (amqplib channel errors, oclif parse errors, prompts).
+ */
+export function toEvtError(err: unknown): EvtError {
+  if (err instanceof EvtError) return err
+  const managed = describeManagementError(err)
+  if (managed) return managed
+  const e = err as {message?: string; name?: string; code?: unknown; oclif?: {exit?: number}}
+  const message = maskUrlsIn(String(e?.message ?? err))
+  if (e?.oclif?.exit !== undefined) {
+    return new EvtError(firstLine(message), {exitCode: e.oclif.exit === 0 ? 0 : ExitCode.usage, hint: 'See `evt help`'})
+  }
+  if (e?.name === 'ExitPromptError' || e?.name === 'AbortPromptError') {
+    return new EvtError('prompt cancelled', {
+      exitCode: ExitCode.usage,
+      hint: 'Pass the value as a flag, or use --no-input',
+    })
+  }
+  if (/ACCESS_REFUSED/.test(message)) return new EvtError(firstLine(message), {exitCode: ExitCode.unreachable})
+  if (/NOT_FOUND|PRECONDITION_FAILED|NOT_ALLOWED/.test(message)) {
+    return new EvtError(firstLine(message), {exitCode: ExitCode.usage})
+  }
+  if (/ECONNREFUSED|ECONNRESET|Connection closed|Socket closed|EPIPE/i.test(message)) {
+    return new EvtError(`the broker connection failed: ${firstLine(message)}`, {exitCode: ExitCode.unreachable})
+  }
+  return new EvtError(firstLine(message), {exitCode: ExitCode.checkFailed, cause: err})
+}
+
+function firstLine(text: string): string {
+  return text.split('\n').find((l) => l.trim() !== '') ?? text
+}
