@@ -21,6 +21,7 @@ export {ManagementClient} from './management/client.js'
 export {brokerStatus} from './status/broker-status.js'
 
 // Topology (provisioning)
+export * from './topology/index.js'
 
 // Catalogue and publishing
 

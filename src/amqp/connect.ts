@@ -72,7 +72,8 @@ export function describeConnectError(err: unknown, url: string): EvtError {
       'Check the user name and password in --url / RABBITMQ_URL',
       err,
     )
-  if (/NOT_ALLOWED|vhost .* not found|access to vhost/i.test(msg))
+  // amqplib reports a refused Connection.Open (unknown vhost, or no permission on it) without the reason.
+  if (/NOT_ALLOWED|vhost .* not found|access to vhost|Expected ConnectionOpenOk; got <ConnectionClose/i.test(msg))
     return new UnreachableError(
       `vhost "${parts.vhost ?? '/'}" not found, or user ${parts.username} has no access to it, at ${where}`,
       'Create it with `evt provision`, or choose another with --vhost',

@@ -15,6 +15,8 @@ export interface UpOptions {
   url?: string
   managementUrl?: string
   signal?: AbortSignal
+  /** Called when a new broker is about to be started (not when one is found running). */
+  onStarting?: (runtime: RuntimeKind) => void
 }
 
 export interface UpResult {
@@ -39,6 +41,7 @@ export async function up(options: UpOptions): Promise<UpResult> {
     const broker = attachBroker(existing)
     if (await broker.isRunning()) return {broker, alreadyRunning: true, resumed: false, readySeconds: 0}
     if (existing.runtime === 'local' && broker instanceof LocalBroker) {
+      options.onStarting?.('local')
       const started = Date.now()
       await broker.launch(60_000, options.signal)
       const readySeconds = (Date.now() - started) / 1000
@@ -49,6 +52,7 @@ export async function up(options: UpOptions): Promise<UpResult> {
     await removeBrokerRecord(options.home, options.name)
   }
   const runtime: RuntimeKind = await selectRuntime(options.runtime, {url: options.url})
+  options.onStarting?.(runtime)
   const broker = await startBroker({
     runtime,
     name: options.name,

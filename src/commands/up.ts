@@ -35,7 +35,6 @@ export default class Up extends BaseCommand<typeof Up> {
     process.once('SIGINT', onSignal)
     process.once('SIGTERM', onSignal)
     try {
-      if (!this.jsonEnabled()) this.info(`Starting a broker (${this.flags.runtime}) ...`)
       const result = await up({
         home: stateHome(),
         name: this.flags.name,
@@ -46,6 +45,7 @@ export default class Up extends BaseCommand<typeof Up> {
         url: this.flags.url ?? (this.flags.runtime === 'external' ? process.env.RABBITMQ_URL : undefined),
         managementUrl: this.flags['management-url'],
         signal: abort.signal,
+        onStarting: (runtime) => this.info(`Starting a ${runtime} broker "${this.flags.name}" ...`),
       })
       const report = upReport(result, {showSecrets: this.flags['show-secrets'] && this.jsonEnabled()})
       if (!this.jsonEnabled()) this.log(formatUpReport(report))

@@ -1,6 +1,7 @@
+import {connectAmqp} from '../amqp/connect.js'
 import type {RuntimeKind} from '../broker/types.js'
 import type {ConnectionSettings} from '../config/resolve.js'
-import {maskUrl} from '../config/url.js'
+import {maskUrl, parseAmqpUrl, withVhost} from '../config/url.js'
 import {ManagementClient} from '../management/client.js'
 
 export interface QueueStatus {
@@ -32,6 +33,11 @@ export interface BrokerStatus {
  * which RabbitMQ refreshes every 5 s.
  */
 export async function brokerStatus(connection: ConnectionSettings): Promise<BrokerStatus> {
+  // AMQP first: it is what services use, and it names wrong credentials and missing vhosts precisely.
+  const amqp = await connectAmqp(
+    withVhost(connection.amqpUrl, connection.vhost ?? parseAmqpUrl(connection.amqpUrl).vhost),
+  )
+  await amqp.close().catch(() => undefined)
   const api = new ManagementClient(connection.managementUrl)
   const overview = await api.overview()
   const [nodes, vhosts, queues] = await Promise.all([

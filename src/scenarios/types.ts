@@ -1,0 +1,121 @@
+/** A scenario file (fixtures/scenarios/*.yaml or a user's own) after structural validation. */
+export interface ScenarioDefinition {
+  name: string
+  /** What it proves, in one sentence. */
+  summary: string
+  seeds: string[]
+  typicalSeconds: number
+  /** Broker powers it needs: `restart` (graceful) or `kill` (SIGKILL). Without them it is skipped. */
+  requires: BrokerPower[]
+  params: Record<string, ParamValue>
+  steps: Step[]
+  /** The `as` name of a consume step whose deliveries per consumer are compared side by side. */
+  compare?: string
+  /** Where it was loaded from. */
+  file: string
+}
+
+export type BrokerPower = 'restart' | 'kill'
+export type ParamValue = string | number | boolean
+
+export const ACTIONS = [
+  'declare',
+  'publish',
+  'consume',
+  'get',
+  'check-queue',
+  'wait',
+  'restart-broker',
+  'kill-broker',
+  'run',
+  'expect',
+  'note',
+] as const
+export type Action = (typeof ACTIONS)[number]
+
+/** One step: exactly one action key, plus the common keys. Values may hold ${...} templates. */
+export interface Step {
+  action: Action
+  /** The action's spec, unresolved. */
+  spec: unknown
+  /** Store the step's result under this name for later templates. */
+  as?: string
+  /** Run the step only when this resolves truthy. */
+  when?: unknown
+  /** Record a failure of the step as `<as>.error` instead of failing the scenario. */
+  captureError?: boolean
+  /** Arguments of a `run` code step. */
+  with?: Record<string, unknown>
+  /** Where the step is in its file, for messages: steps[3]. */
+  path: string
+}
+
+export const COMPARATORS = [
+  'equals',
+  'notEquals',
+  'atLeast',
+  'atMost',
+  'lessThan',
+  'greaterThan',
+  'matches',
+  'sameItems',
+] as const
+export type Comparator = (typeof COMPARATORS)[number]
+
+export type CheckStatus = 'pass' | 'fail' | 'skip'
+
+export interface CheckResult {
+  check: string
+  expected: string
+  observed: string
+  status: CheckStatus
+}
+
+export type ScenarioStatus = 'passed' | 'failed' | 'skipped'
+
+export interface ScenarioResult {
+  name: string
+  summary: string
+  status: ScenarioStatus
+  /** Why it was skipped, or the error that stopped it. */
+  reason?: string
+  seconds: number
+  vhost?: string
+  params: Record<string, ParamValue>
+  checks: CheckResult[]
+  notes: string[]
+  /** Deliveries per consumer of the `compare` consume step. */
+  deliveriesPerConsumer?: number[]
+}
+
+export interface ScenarioTotals {
+  scenarios: number
+  passed: number
+  failed: number
+  skipped: number
+  checks: number
+  checksPassed: number
+  checksFailed: number
+  checksSkipped: number
+}
+
+export interface ScenarioReport {
+  broker: {runtime: string; url: string; source: BrokerSource}
+  scenarios: ScenarioResult[]
+  totals: ScenarioTotals
+  seconds: number
+  /** Deliveries per consumer, side by side, when more than one scenario declares `compare`. */
+  comparison?: {scenario: string; deliveries: number[]}[]
+}
+
+/** Where the broker came from: `evt up`'s record, --url/env, or one started for this run. */
+export type BrokerSource = 'evt-up' | 'url' | 'throwaway'
+
+export interface ScenarioListing {
+  name: string
+  summary: string
+  typicalSeconds: number
+  seeds: string[]
+  requires: BrokerPower[]
+  file: string
+}

@@ -1,0 +1,17 @@
+import {readdirSync, readFileSync} from 'node:fs'
+
+/** Pids whose command line contains `needle` (Linux /proc), excluding zombies. */
+export function processesMatching(needle: string): number[] {
+  const pids: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ')
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      if (cmdline.includes(needle) && !/^\d+ \(.*\) Z/.test(stat)) pids.push(Number(entry))
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return pids
+}
