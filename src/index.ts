@@ -24,9 +24,42 @@ export {brokerStatus} from './status/broker-status.js'
 export * from './topology/index.js'
 
 // Catalogue and publishing
+export {type Catalogue, createCatalogue, eventsDir, loadCatalogue} from './catalogue/catalogue.js'
+export {describeEventType, type EventTypeDetails, type EventTypeInfo, listEventTypes} from './catalogue/describe.js'
+export {
+  type AmqpPublishProperties,
+  EventFactory,
+  type FactoryOptions,
+  fillRoutingKey,
+  type GeneratedEvent,
+  type GenerateOptions,
+  generateEvent,
+  type Overrides,
+  SEEDED_EPOCH,
+} from './catalogue/generate.js'
+export type {EnvelopeKind, EventType, SchemaNode} from './catalogue/types.js'
+export {dataValidator} from './catalogue/validate.js'
+export {
+  type PublishEventsOptions,
+  type PublishProgress,
+  type PublishSummary,
+  publishEvents,
+  type TypePublishSummary,
+} from './publish/publisher.js'
+export {createProgress, type ProgressBar, type ProgressOptions} from './report/progress.js'
 
 // Tailing
 
 // Scenarios
 
 // Benchmarks
+export {
+  type BenchExpectations,
+  type BenchOptions,
+  validateBenchOptions,
+  validateExpectations,
+} from './bench/options.js'
+export {formatBenchReport} from './bench/report.js'
+export {type BenchReport, type BenchSample, type BenchTarget, runBench} from './bench/run.js'
+export {LatencyRecorder, type LatencySummary, median, ratio} from './bench/stats.js'
+export {evaluateThresholds, type ThresholdResult} from './bench/thresholds.js'

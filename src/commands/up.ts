@@ -5,6 +5,7 @@ import {up} from '../broker/lifecycle.js'
 import type {RuntimeChoice} from '../broker/types.js'
 import {stateHome} from '../config/state.js'
 import {formatUpReport, type UpReport, upReport} from '../report/broker-report.js'
+import type {ProvisionSummary} from '../topology/provision.js'
 
 export default class Up extends BaseCommand<typeof Up> {
   static override summary = 'Start a RabbitMQ broker for local work or CI, and record it for the other commands.'
@@ -27,9 +28,14 @@ export default class Up extends BaseCommand<typeof Up> {
     'management-port': Flags.integer({summary: 'Management API port (default: a free port).', min: 1, max: 65535}),
     image: Flags.string({summary: 'Container image (container runtime).', default: 'rabbitmq:3.13-management'}),
     'show-secrets': Flags.boolean({summary: 'With --json, include credentials in the URLs.'}),
+    provision: Flags.boolean({
+      default: true,
+      allowNo: true,
+      summary: 'Apply the seed topology (fixtures/topology) once the broker is ready; --no-provision skips it.',
+    }),
   }
 
-  async run(): Promise<UpReport> {
+  async run(): Promise<UpReport & {provision?: ProvisionSummary}> {
     const abort = new AbortController()
     const onSignal = () => abort.abort(new Error('interrupted'))
     process.once('SIGINT', onSignal)
@@ -49,10 +55,25 @@ export default class Up extends BaseCommand<typeof Up> {
       })
       const report = upReport(result, {showSecrets: this.flags['show-secrets'] && this.jsonEnabled()})
       if (!this.jsonEnabled()) this.log(formatUpReport(report))
-      return report
+      // An external broker is the user's own: provision it only with `evt provision`.
+      if (!this.flags.provision || result.broker.runtime === 'external') return report
+      const provision = await this.provisionFixture(result.broker.managementUrl)
+      return {...report, provision}
     } finally {
       process.removeListener('SIGINT', onSignal)
       process.removeListener('SIGTERM', onSignal)
     }
+  }
+
+  private async provisionFixture(managementUrl: string): Promise<ProvisionSummary> {
+    const {provision, provisionSummary} = await import('../topology/provision.js')
+    const {formatGeneratedPasswords} = await import('../topology/report.js')
+    const result = await provision({managementUrl, home: stateHome()})
+    const summary = provisionSummary(result)
+    const passwords = formatGeneratedPasswords(result)
+    if (passwords) this.info(passwords)
+    const change = summary.changed ? `${summary.created} created, ${summary.updated} updated` : 'up to date'
+    if (!this.jsonEnabled()) this.log(`  topology    vhosts ${summary.vhosts.join(', ')} (${change})`)
+    return summary
   }
 }

@@ -14,7 +14,7 @@ export function renderTable(
   const color = colorEnabled()
   const table = new TableCtor({
     head,
-    colAligns: options.colAligns,
+    ...(options.colAligns ? {colAligns: options.colAligns} : {}),
     style: color ? {head: ['cyan'], border: ['gray']} : {head: [], border: []},
   })
   for (const row of rows) table.push(row.map((c) => String(c)))

@@ -184,7 +184,7 @@ export function mergeAndCheck(docs: {file: string; data: Definitions}[]): {defs:
     }
     for (const extra of ['parameters', 'global_parameters'] as const) {
       const list = data[extra]
-      if (Array.isArray(list) && list.length > 0) (defs[extra] ??= []).push(...list)
+      if (Array.isArray(list) && list.length > 0) defs[extra] = [...(defs[extra] ?? []), ...list]
     }
   }
 

@@ -31,8 +31,12 @@ export interface PlanOptions {
 type Obj = Record<string, unknown>
 
 /** Arguments as RabbitMQ treats them: x-queue-type "classic" is the default, so absent = classic. */
-function normalizeArguments(section: Section, args: unknown): Obj {
+export function normalizeArguments(section: Section, args: unknown, queueType?: unknown): Obj {
   const out = {...((args as Obj | undefined) ?? {})}
+  // Some exports carry the queue type as a top-level "type" instead of x-queue-type.
+  if (section === 'queues' && typeof queueType === 'string' && out['x-queue-type'] === undefined) {
+    out['x-queue-type'] = queueType
+  }
   if (section === 'queues' && out['x-queue-type'] === 'classic') delete out['x-queue-type']
   return out
 }
@@ -91,8 +95,8 @@ function compare(
     }
     case 'exchanges':
     case 'queues': {
-      const d = {...desired, arguments: normalizeArguments(section, desired.arguments)}
-      const c = {...current, arguments: normalizeArguments(section, current.arguments)}
+      const d = {...desired, arguments: normalizeArguments(section, desired.arguments, desired.type)}
+      const c = {...current, arguments: normalizeArguments(section, current.arguments, current.type)}
       const fields =
         section === 'exchanges'
           ? ['type', 'durable', 'auto_delete', 'internal', 'arguments']

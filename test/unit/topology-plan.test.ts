@@ -1,0 +1,140 @@
+import {describe, expect, it} from 'vitest'
+import {type Definitions, emptyDefinitions} from '../../src/topology/definitions.js'
+import {countPlan, planDefinitions} from '../../src/topology/plan.js'
+
+function defs(part: Partial<Definitions>): Definitions {
+  return {...emptyDefinitions(), ...part}
+}
+
+const exchange = {
+  name: 'orders',
+  vhost: 'v1',
+  type: 'topic',
+  durable: true,
+  auto_delete: false,
+  internal: false,
+  arguments: {},
+}
+const queue = {name: 'q1', vhost: 'v1', durable: true, auto_delete: false, arguments: {'x-message-ttl': 1000}}
+const binding = {
+  source: 'orders',
+  vhost: 'v1',
+  destination: 'q1',
+  destination_type: 'queue' as const,
+  routing_key: 'order.*',
+  arguments: {},
+}
+const desired = defs({
+  vhosts: [{name: 'v1', description: 'test'}],
+  users: [{name: 'app', tags: ['administrator']}],
+  permissions: [{user: 'app', vhost: 'v1', configure: '.*', write: '.*', read: '.*'}],
+  topic_permissions: [{user: 'app', vhost: 'v1', exchange: 'orders', write: '^order.*', read: '^order.*'}],
+  policies: [
+    {vhost: 'v1', name: 'p', pattern: '.*', 'apply-to': 'queues', definition: {'max-length': 10}, priority: 0},
+  ],
+  exchanges: [exchange],
+  queues: [queue],
+  bindings: [binding],
+})
+
+describe('planDefinitions', () => {
+  it('creates everything on an empty broker, in apply order', () => {
+    const plan = planDefinitions(desired, {})
+    expect(plan.map((i) => i.action)).toEqual(Array(8).fill('create'))
+    expect(plan.map((i) => i.section)).toEqual([
+      'vhosts',
+      'users',
+      'permissions',
+      'topic_permissions',
+      'policies',
+      'exchanges',
+      'queues',
+      'bindings',
+    ])
+    expect(countPlan(plan)).toEqual({created: 8, updated: 0, unchanged: 0, conflicts: 0})
+  })
+
+  it('finds nothing to do when the broker matches (export shapes: tags as string, classic queue type)', () => {
+    const current = defs({
+      ...desired,
+      vhosts: [{name: 'v1', description: 'test'}],
+      users: [{name: 'app', tags: 'administrator', password_hash: 'h', hashing_algorithm: 'sha256'}],
+      queues: [{...queue, arguments: {'x-message-ttl': 1000, 'x-queue-type': 'classic'}}],
+      bindings: [{...binding}],
+    })
+    const plan = planDefinitions(desired, current)
+    expect(plan.filter((i) => i.action !== 'unchanged')).toEqual([])
+  })
+
+  it('updates permissions, topic permissions, policies and user tags in place', () => {
+    const current = defs({
+      ...desired,
+      users: [{name: 'app', tags: [], password_hash: 'h'}],
+      permissions: [{user: 'app', vhost: 'v1', configure: '', write: '.*', read: '.*'}],
+      topic_permissions: [{user: 'app', vhost: 'v1', exchange: 'orders', write: '.*', read: '^order.*'}],
+      policies: [{...desired.policies[0], definition: {'max-length': 5}}],
+    })
+    const plan = planDefinitions(desired, current)
+    const changed = plan.filter((i) => i.action === 'update').map((i) => [i.label, i.reason])
+    expect(changed).toEqual([
+      ['user app', 'tags'],
+      ['permission v1/app', 'configure'],
+      ['topic_permission v1/app/orders', 'write'],
+      ['policy v1/p', 'definition'],
+    ])
+  })
+
+  it('leaves an existing user without a known password alone (no reset)', () => {
+    const current = defs({users: [{name: 'app', tags: ['administrator'], password_hash: 'someone-elses'}]})
+    const plan = planDefinitions(defs({users: [{name: 'app', tags: ['administrator']}]}), current)
+    expect(plan[0].action).toBe('unchanged')
+  })
+
+  it('updates a password hash, except for the acting user', () => {
+    const want = defs({users: [{name: 'evt', tags: ['administrator'], password_hash: 'new'}]})
+    const current = defs({users: [{name: 'evt', tags: ['administrator'], password_hash: 'old'}]})
+    expect(planDefinitions(want, current)[0].action).toBe('update')
+    expect(planDefinitions(want, current, {actingUser: 'evt'})[0].action).toBe('unchanged')
+  })
+
+  it('reports an exchange of another type as a conflict naming both sides', () => {
+    const current = defs({exchanges: [{...exchange, type: 'fanout'}]})
+    const [item] = planDefinitions(defs({exchanges: [exchange]}), current)
+    expect(item.action).toBe('conflict')
+    expect(item.reason).toBe('type')
+    expect(item.existing).toContain('type=fanout')
+    expect(item.wanted).toContain('type=topic')
+  })
+
+  it('reports a queue with other arguments as a conflict', () => {
+    const current = defs({queues: [{...queue, arguments: {'x-message-ttl': 5}}]})
+    const [item] = planDefinitions(defs({queues: [queue]}), current)
+    expect(item.action).toBe('conflict')
+    expect(item.reason).toBe('arguments')
+    expect(item.existing).toContain('"x-message-ttl":5')
+  })
+
+  it('reads a top-level queue "type" as x-queue-type', () => {
+    const want = defs({queues: [{...queue, type: 'quorum'} as typeof queue]})
+    const same = defs({queues: [{...queue, arguments: {...queue.arguments, 'x-queue-type': 'quorum'}}]})
+    expect(planDefinitions(want, same)[0].action).toBe('unchanged')
+    expect(planDefinitions(want, defs({queues: [queue]}))[0].action).toBe('conflict')
+  })
+
+  it('reports a queue with other durability as a conflict', () => {
+    const current = defs({queues: [{...queue, durable: false}]})
+    expect(planDefinitions(defs({queues: [queue]}), current)[0].action).toBe('conflict')
+  })
+
+  it('creates a binding that differs only by routing key', () => {
+    const current = defs({bindings: [{...binding, routing_key: 'order.#'}]})
+    expect(planDefinitions(defs({bindings: [binding]}), current)[0].action).toBe('create')
+  })
+
+  it('ignores objects on the broker that the files do not mention', () => {
+    const current = defs({exchanges: [exchange, {...exchange, name: 'other'}]})
+    const plan = planDefinitions(defs({exchanges: [exchange]}), current)
+    expect(plan).toHaveLength(1)
+    expect(plan[0].action).toBe('unchanged')
+  })
+})
