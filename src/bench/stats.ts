@@ -55,7 +55,8 @@ export class LatencyRecorder {
   }
 
   percentileMs(p: number): number {
-    return this.histogram.totalCount === 0 ? 0 : this.histogram.getValueAtPercentile(p) / 1000
+    const h = this.histogram
+    return h.totalCount === 0 ? 0 : Math.min(h.getValueAtPercentile(p), h.maxValue) / 1000
   }
 
   summary(): LatencySummary {
@@ -72,7 +73,8 @@ export function summarizeHistogram(h: Histogram): LatencySummary {
   if (count === 0) return {count: 0, min: 0, mean: 0, p50: 0, p75: 0, p95: 0, p99: 0, p999: 0, max: 0}
   const ms = (us: number) => round3(us / 1000)
   const out = {count, min: ms(h.minNonZeroValue), mean: ms(h.mean), max: ms(h.maxValue)} as LatencySummary
-  for (const [key, p] of PERCENTILES) out[key] = ms(h.getValueAtPercentile(p))
+  // Percentiles are a bucket's highest equivalent value, which can pass the exact max by < 0.1 %.
+  for (const [key, p] of PERCENTILES) out[key] = ms(Math.min(h.getValueAtPercentile(p), h.maxValue))
   return out
 }
 
