@@ -4,7 +4,7 @@ import {request} from 'node:http'
 import {buildAmqpUrl} from '../config/url.js'
 import {UnreachableError} from '../errors.js'
 import {amqpAnswers, freePort, managementAnswers, waitFor} from './probe.js'
-import type {Broker, BrokerRecord, ContainerFacts, StartOptions, StopOptions} from './types.js'
+import {type BrokerRecord, type ContainerFacts, RecordedBroker, type StartOptions, type StopOptions} from './types.js'
 
 export const DEFAULT_IMAGE = 'rabbitmq:3.13-management'
 export const CONTAINER_LABEL = 'dev.evt.broker'
@@ -81,21 +81,9 @@ async function runtimeClient() {
   }
 }
 
-export class ContainerBroker implements Broker {
+export class ContainerBroker extends RecordedBroker<BrokerRecord & {container: ContainerFacts}> {
   readonly runtime = 'container' as const
   readonly canRestart = true
-
-  constructor(readonly record: BrokerRecord & {container: ContainerFacts}) {}
-
-  get name(): string {
-    return this.record.name
-  }
-  get amqpUrl(): string {
-    return this.record.amqpUrl
-  }
-  get managementUrl(): string {
-    return this.record.managementUrl
-  }
 
   private async waitReady(timeoutMs = 120_000): Promise<void> {
     const {amqp} = this.record.container.ports

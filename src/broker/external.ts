@@ -2,23 +2,11 @@ import {connectAmqp} from '../amqp/connect.js'
 import {deriveManagementUrl, parseAmqpUrl, withVhost} from '../config/url.js'
 import {EvtError, UsageError} from '../errors.js'
 import {amqpAnswers} from './probe.js'
-import type {Broker, BrokerRecord, StartOptions} from './types.js'
+import {type BrokerRecord, RecordedBroker, type StartOptions} from './types.js'
 
-export class ExternalBroker implements Broker {
+export class ExternalBroker extends RecordedBroker {
   readonly runtime = 'external' as const
   readonly canRestart = false
-
-  constructor(readonly record: BrokerRecord) {}
-
-  get name(): string {
-    return this.record.name
-  }
-  get amqpUrl(): string {
-    return this.record.amqpUrl
-  }
-  get managementUrl(): string {
-    return this.record.managementUrl
-  }
 
   private unavailable(what: string): never {
     throw new EvtError(`cannot ${what} an external broker: evt did not start it`, {

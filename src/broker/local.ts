@@ -7,7 +7,7 @@ import {delimiter, join} from 'node:path'
 import {buildAmqpUrl} from '../config/url.js'
 import {UnreachableError, UsageError} from '../errors.js'
 import {amqpAnswers, freePort, managementAnswers, portInUse, waitFor} from './probe.js'
-import type {Broker, BrokerRecord, LocalNodeFacts, StartOptions, StopOptions} from './types.js'
+import {type BrokerRecord, type LocalNodeFacts, RecordedBroker, type StartOptions, type StopOptions} from './types.js'
 
 /** Folders where the RabbitMQ server scripts live, most specific first. */
 const BIN_DIRS = [
@@ -132,26 +132,19 @@ function logTail(facts: LocalNodeFacts, lines = 8): string {
   return ''
 }
 
-export class LocalBroker implements Broker {
+export class LocalBroker extends RecordedBroker<BrokerRecord & {local: LocalNodeFacts}> {
   readonly runtime = 'local' as const
   readonly canRestart = true
   private child?: ChildProcess
   private exitHook?: () => void
 
   constructor(
-    readonly record: BrokerRecord & {local: LocalNodeFacts},
+    record: BrokerRecord & {local: LocalNodeFacts},
     private readonly detached: boolean,
-  ) {}
+  ) {
+    super(record)
+  }
 
-  get name(): string {
-    return this.record.name
-  }
-  get amqpUrl(): string {
-    return this.record.amqpUrl
-  }
-  get managementUrl(): string {
-    return this.record.managementUrl
-  }
   get facts(): LocalNodeFacts {
     return this.record.local
   }

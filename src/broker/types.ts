@@ -81,3 +81,26 @@ export interface Broker {
   /** Whether it answers on AMQP now. */
   isRunning(): Promise<boolean>
 }
+
+/** What every runtime's Broker reads from its record. */
+export abstract class RecordedBroker<R extends BrokerRecord = BrokerRecord> implements Broker {
+  abstract readonly runtime: RuntimeKind
+  abstract readonly canRestart: boolean
+
+  constructor(readonly record: R) {}
+
+  get name(): string {
+    return this.record.name
+  }
+  get amqpUrl(): string {
+    return this.record.amqpUrl
+  }
+  get managementUrl(): string {
+    return this.record.managementUrl
+  }
+
+  abstract restart(): Promise<void>
+  abstract killAndRestart(): Promise<void>
+  abstract stop(options?: StopOptions): Promise<void>
+  abstract isRunning(): Promise<boolean>
+}
