@@ -1,0 +1,183 @@
+import {readdirSync, readFileSync, statSync} from 'node:fs'
+import {createRequire} from 'node:module'
+import {join, relative} from 'node:path'
+import {UsageError} from '../errors.js'
+import {fixturesDir} from '../topology/definitions.js'
+import {topicMatches} from '../topology/routing.js'
+import {parseDerivation} from './recipe.js'
+import type {EventType, SchemaNode} from './types.js'
+
+/** fixtures/events/ of the installed package. */
+export function eventsDir(): string {
+  return join(fixturesDir(), 'events')
+}
+
+export interface Catalogue {
+  /** Every type, sorted by system then name. */
+  list(): EventType[]
+  /**
+   * A name (`order.created`), a qualified name (`ecommerce/order.created`), or a topic pattern over names
+   * (`order.*`, `product.#`, `ecommerce/#`; a bare `*` means every type). Throws UsageError (exit 2) for an
+   * unknown name (with suggestions) or an ambiguous short name (with the candidates).
+   */
+  resolve(nameOrPattern: string): EventType[]
+  /** Like resolve, for several arguments; duplicates removed, order kept. */
+  resolveAll(namesOrPatterns: string[]): EventType[]
+}
+
+const REQUIRED = ['name', 'system', 'vhost', 'exchange', 'routingKey', 'description', 'source', 'schema'] as const
+
+/** Read every fixtures/events/<system>/<type>.yaml|json (or those of `dir`). Synchronous: a few dozen small files. */
+export function loadCatalogue(dir: string = eventsDir()): Catalogue {
+  return createCatalogue(readEventTypes(dir))
+}
+
+export function readEventTypes(dir: string): EventType[] {
+  const files: string[] = []
+  const walk = (d: string) => {
+    for (const entry of readdirSync(d).sort()) {
+      const p = join(d, entry)
+      if (statSync(p).isDirectory()) walk(p)
+      else if (/\.(ya?ml|json)$/.test(entry)) files.push(p)
+    }
+  }
+  walk(dir)
+  return files.map((file) => parseEventType(file, readFileSync(file, 'utf8'), relative(dir, file)))
+}
+
+// yaml is loaded on first use only (it is not needed by `evt --version`).
+let yamlParse: ((text: string) => unknown) | undefined
+function parseYaml(text: string): unknown {
+  if (!yamlParse) {
+    // createRequire keeps loadCatalogue synchronous; yaml ships a CommonJS build.
+    yamlParse = (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse
+  }
+  return yamlParse(text)
+}
+
+export function parseEventType(file: string, text: string, shown = file): EventType {
+  let raw: Record<string, unknown>
+  try {
+    raw = (file.endsWith('.json') ? JSON.parse(text) : parseYaml(text)) as Record<string, unknown>
+  } catch (err) {
+    throw new UsageError(`event fixture ${shown} is not valid YAML/JSON: ${(err as Error).message}`)
+  }
+  for (const key of REQUIRED) {
+    if (raw?.[key] === undefined) throw new UsageError(`event fixture ${shown} has no "${key}"`, 'See docs/publish.md')
+  }
+  const schema = raw.schema as SchemaNode
+  checkRecipe(schema, shown)
+  const name = String(raw.name)
+  const system = String(raw.system)
+  return {
+    name,
+    qualifiedName: `${system}/${name}`,
+    system,
+    vhost: String(raw.vhost),
+    exchange: String(raw.exchange),
+    routingKey: String(raw.routingKey),
+    description: String(raw.description).trim(),
+    source: String(raw.source),
+    version: String(raw.version ?? '1.0'),
+    schema,
+    file,
+  }
+}
+
+function checkRecipe(node: SchemaNode, shown: string): void {
+  if (node['x-derive']) {
+    try {
+      parseDerivation(node['x-derive'])
+    } catch (err) {
+      throw new UsageError(`event fixture ${shown}: ${(err as Error).message}`)
+    }
+  }
+  for (const child of Object.values(node.properties ?? {})) checkRecipe(child, shown)
+  if (node.items) checkRecipe(node.items, shown)
+}
+
+export function createCatalogue(types: EventType[]): Catalogue {
+  const sorted = [...types].sort((a, b) => a.qualifiedName.localeCompare(b.qualifiedName))
+  const seen = new Set<string>()
+  for (const t of sorted) {
+    if (seen.has(t.qualifiedName)) throw new UsageError(`two event fixtures define ${t.qualifiedName}`)
+    seen.add(t.qualifiedName)
+  }
+  const resolve = (input: string): EventType[] => resolveName(sorted, input)
+  return {
+    list: () => [...sorted],
+    resolve,
+    resolveAll(inputs) {
+      const out = new Map<string, EventType>()
+      for (const input of inputs) for (const t of resolve(input)) out.set(t.qualifiedName, t)
+      return [...out.values()]
+    },
+  }
+}
+
+function resolveName(types: EventType[], input: string): EventType[] {
+  const text = input.trim()
+  if (text === '*' || text === '#') return [...types]
+  const slash = text.indexOf('/')
+  const system = slash >= 0 ? text.slice(0, slash) : undefined
+  const name = slash >= 0 ? text.slice(slash + 1) : text
+  const pool = system === undefined ? types : types.filter((t) => t.system === system)
+  if (system !== undefined && pool.length === 0) {
+    const systems = [...new Set(types.map((t) => t.system))]
+    throw new UsageError(`unknown system "${system}"`, `Systems: ${systems.join(', ')}`)
+  }
+  const isPattern = /(^|\.)[*#](\.|$)/.test(name)
+  const found = isPattern
+    ? pool.filter((t) => name === '*' || topicMatches(name, t.name))
+    : pool.filter((t) => t.name === name)
+  if (found.length === 0) {
+    const suggestions = suggest(types, text)
+    throw new UsageError(
+      `unknown event type "${input}"`,
+      suggestions.length > 0
+        ? `Did you mean: ${suggestions.join(', ')}? (\`evt events\` lists them all)`
+        : 'Run `evt events` to list the catalogue',
+      {suggestions},
+    )
+  }
+  if (!isPattern && found.length > 1) {
+    const candidates = found.map((t) => t.qualifiedName)
+    throw new UsageError(
+      `event type "${input}" is ambiguous: ${found.length} systems define it`,
+      `Use a qualified name: ${candidates.join(' or ')}`,
+      {candidates},
+    )
+  }
+  return found
+}
+
+/** Up to 3 names close to the input (edit distance, or a shared prefix/substring). */
+export function suggest(types: EventType[], input: string): string[] {
+  const target = input.toLowerCase()
+  const scored = types.map((t) => {
+    const candidate = input.includes('/') ? t.qualifiedName : t.name
+    let score = levenshtein(target, candidate.toLowerCase())
+    if (candidate.includes(target) || target.includes(candidate)) score = Math.min(score, 1)
+    return {name: candidate, score}
+  })
+  const limit = Math.max(2, Math.floor(target.length / 3))
+  const names = scored
+    .filter((s) => s.score <= limit)
+    .sort((a, b) => a.score - b.score || a.name.localeCompare(b.name))
+    .map((s) => s.name)
+  return [...new Set(names)].slice(0, 3)
+}
+
+function levenshtein(a: string, b: string): number {
+  const row = Array.from({length: b.length + 1}, (_, i) => i)
+  for (let i = 1; i <= a.length; i++) {
+    let prev = i - 1
+    row[0] = i
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j] as number
+      row[j] = Math.min((row[j] as number) + 1, (row[j - 1] as number) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1))
+      prev = tmp
+    }
+  }
+  return row[b.length] as number
+}
