@@ -7,13 +7,13 @@
  *   await broker.stop()
  */
 
-export {connectAmqp} from './amqp/connect.js'
 // Broker runtimes
 export {attachBroker, RUNTIME_CHOICES, selectRuntime, startBroker} from './broker/index.js'
 export {down, up} from './broker/lifecycle.js'
 export {amqpAnswers, managementAnswers} from './broker/probe.js'
 export type {Broker, BrokerRecord, RuntimeChoice, RuntimeKind, StartOptions, StopOptions} from './broker/types.js'
 // Configuration and connections
+export {connectAmqp} from './amqp/connect.js'
 export {type ConnectionSettings, resolveConnection} from './config/resolve.js'
 export {deriveManagementUrl, maskUrl, parseAmqpUrl, withVhost} from './config/url.js'
 export {CheckFailedError, EvtError, ExitCode, UnreachableError, UsageError} from './errors.js'
@@ -49,8 +49,47 @@ export {
 export {createProgress, type ProgressBar, type ProgressOptions} from './report/progress.js'
 
 // Tailing
+export {
+  compileRoutingFilter,
+  compileWhere,
+  decodeBody,
+  formatSummary,
+  ndjsonLine,
+  type OutputMode,
+  prettyLine,
+  type ResolvedTarget,
+  resolveTargets,
+  type StartTailOptions,
+  type StopReason,
+  startTail,
+  TailSession,
+  type TailSummary,
+  type TapPlan,
+  type TargetRequest,
+} from './tail/index.js'
 
 // Scenarios
+export {scenarioJunit, writeScenarioJunit} from './report/junit.js'
+export {formatScenarioList, formatScenarioReport} from './report/scenario-report.js'
+export {acquireScenarioBroker, type ScenarioBroker, withScenarioBroker} from './scenarios/broker.js'
+export {
+  applyParams,
+  BUILTIN_DIR as BUILTIN_SCENARIOS_DIR,
+  listScenarios,
+  loadBuiltinScenarios,
+  loadScenarioFile,
+  parseScenario,
+  selectScenarios,
+} from './scenarios/load.js'
+export {type RunOptions as ScenarioRunOptions, reportExitCode, runScenario, runScenarios} from './scenarios/runner.js'
+export type {
+  CheckResult,
+  ScenarioDefinition,
+  ScenarioListing,
+  ScenarioReport,
+  ScenarioResult,
+  ScenarioTotals,
+} from './scenarios/types.js'
 
 // Benchmarks
 export {

@@ -94,7 +94,7 @@ function compileOne(raw: string): Predicate {
     const eq = equalityTest(value)
     return op === '=' ? (v) => eq(get(v)) : (v) => !eq(get(v))
   }
-  if (typeof value !== 'number' && typeof value !== 'string') {
+  if ((typeof value !== 'number' && typeof value !== 'string') || value === '') {
     throw new UsageError(`--where "${raw}": ${op} compares numbers or strings`)
   }
   const cmp = comparator(op)

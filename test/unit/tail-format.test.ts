@@ -1,0 +1,172 @@
+import {describe, expect, it} from 'vitest'
+import {painter} from '../../src/report/terminal.js'
+import {
+  binaryPreview,
+  clockTime,
+  compactPreview,
+  deathLines,
+  decodeBody,
+  expandedMessage,
+  ndjsonLine,
+  prettyLine,
+  shortId,
+  type TailDelivery,
+} from '../../src/tail/format.js'
+
+const plain = painter(false)
+
+function delivery(content: Buffer | string, extra: Partial<TailDelivery['properties']> = {}): TailDelivery {
+  return {
+    fields: {exchange: 'orders', routingKey: 'order.created', redelivered: false, deliveryTag: 1},
+    properties: {headers: {}, contentType: 'application/json', ...extra},
+    content: Buffer.isBuffer(content) ? content : Buffer.from(content),
+  }
+}
+
+const envelope = {
+  id: 'evt_1a2b3c4d5e6f',
+  type: 'order.created',
+  source: 'shop',
+  data: {order_id: 'order_x', total: 1000, lines: [{sku: 'a'}], customer: {id: 'c1'}},
+}
+
+describe('decodeBody', () => {
+  it('parses JSON once and keeps its text; binary and text bodies are not JSON', () => {
+    const json = decodeBody(Buffer.from(JSON.stringify(envelope)))
+    expect(json.json).toBe(true)
+    expect(json.value).toEqual(envelope)
+    expect(decodeBody(Buffer.from([0, 1, 2])).json).toBe(false)
+    expect(decodeBody(Buffer.from('hello')).json).toBe(false)
+    expect(decodeBody(Buffer.from('{broken')).json).toBe(false)
+    expect(decodeBody(Buffer.from(' 42')).value).toBe(42)
+    expect(decodeBody(Buffer.alloc(0)).json).toBe(false)
+  })
+})
+
+describe('NDJSON', () => {
+  it('is one valid JSON line with the documented keys, copying the body', () => {
+    const d = delivery(JSON.stringify(envelope), {messageId: 'm1', headers: {tenant: 'acme'}})
+    const line = ndjsonLine(
+      7,
+      Date.UTC(2026, 0, 2, 3, 4, 5, 6),
+      'ecommerce',
+      'exchange ecommerce/orders',
+      d,
+      decodeBody(d.content),
+    )
+    expect(line.endsWith('\n')).toBe(true)
+    expect(line.indexOf('\n')).toBe(line.length - 1)
+    const parsed = JSON.parse(line)
+    expect(parsed).toEqual({
+      seq: 7,
+      receivedAt: '2026-01-02T03:04:05.006Z',
+      vhost: 'ecommerce',
+      exchange: 'orders',
+      routingKey: 'order.created',
+      redelivered: false,
+      tap: 'exchange ecommerce/orders',
+      properties: {contentType: 'application/json', messageId: 'm1'},
+      headers: {tenant: 'acme'},
+      size: d.content.length,
+      bodyEncoding: 'json',
+      body: envelope,
+    })
+  })
+
+  it('keeps one line per message for pretty-printed JSON bodies, and base64 for the rest', () => {
+    const multi = delivery(JSON.stringify(envelope, null, 2))
+    const line = ndjsonLine(1, 0, 'v', 't', multi, decodeBody(multi.content))
+    expect(line.split('\n')).toHaveLength(2)
+    expect(JSON.parse(line).body).toEqual(envelope)
+    const bin = delivery(Buffer.from([0, 255, 10, 13]), {contentType: 'application/octet-stream'})
+    const b = JSON.parse(ndjsonLine(2, 0, 'v', 't', bin, decodeBody(bin.content)))
+    expect(b.bodyEncoding).toBe('base64')
+    expect(Buffer.from(b.body, 'base64')).toEqual(bin.content)
+  })
+
+  it('survives AMQP byte-array and bigint header values', () => {
+    const d = delivery('{}', {headers: {raw: Buffer.from('hi'), big: 10n}})
+    const parsed = JSON.parse(ndjsonLine(1, 0, 'v', 't', d, decodeBody(d.content)))
+    expect(parsed.headers).toEqual({raw: {base64: 'aGk='}, big: '10'})
+  })
+})
+
+describe('pretty line', () => {
+  it('time, vhost/exchange → key, type, short id, compact data', () => {
+    const d = delivery(JSON.stringify(envelope))
+    const line = prettyLine(Date.now(), 'ecommerce', d, decodeBody(d.content), {paint: plain, previewWidth: 100})
+    expect(line).toMatch(
+      /^\d\d:\d\d:\d\d\.\d{3} ecommerce\/orders → order\.created {2}order\.created {2}evt_1a2b3c {2}\{order_id: "order_x", total: 1000, lines: \[1 item\], customer: \{…\}\}\n$/,
+    )
+  })
+
+  it('cuts the preview to its width', () => {
+    const p = compactPreview({a: 'x'.repeat(30), b: 'y'.repeat(30), c: 1}, 40, plain)
+    expect(p.length).toBeLessThanOrEqual(60)
+    expect(p).toContain(', ...}')
+  })
+
+  it('colors only when asked', () => {
+    const d = delivery(JSON.stringify(envelope))
+    const colored = prettyLine(0, 'v', d, decodeBody(d.content), {paint: painter(true), previewWidth: 80})
+    expect(colored).toContain('\u001b[')
+    expect(prettyLine(0, 'v', d, decodeBody(d.content), {paint: plain, previewWidth: 80})).not.toContain('\u001b[')
+  })
+
+  it('shows a binary body by size, type and a printable preview', () => {
+    const d = delivery(Buffer.from([0, 1, 2, 0x68, 0x69, 0xff]), {contentType: 'application/octet-stream'})
+    const line = prettyLine(0, 'v', d, decodeBody(d.content), {paint: plain, previewWidth: 80})
+    expect(line).toContain('[non-JSON 6 B, application/octet-stream] "...hi."')
+    expect(binaryPreview(Buffer.alloc(5000, 0x41), undefined, plain)).toContain('[non-JSON 4.9 KB, no content-type]')
+  })
+
+  it('marks redeliveries and uses the message id when there is no envelope', () => {
+    const d = delivery('[1,2,3]', {messageId: 'abcdef123456789'})
+    d.fields.redelivered = true
+    d.fields.exchange = ''
+    const line = prettyLine(0, 'v', d, decodeBody(d.content), {paint: plain, previewWidth: 80})
+    expect(line).toContain('v/(default) → order.created')
+    expect(line).toContain('abcdef12 (redelivered)  [1, 2, 3]')
+  })
+})
+
+describe('x-death in words', () => {
+  const xDeath = [
+    {
+      count: 3,
+      reason: 'rejected',
+      queue: 'orders.work',
+      time: {'!': 'timestamp', value: 1_767_225_600},
+      exchange: 'orders',
+      'routing-keys': ['order.created'],
+    },
+    {count: 1, reason: 'expired', queue: 'orders.retry', exchange: '', 'routing-keys': ['orders.work']},
+  ]
+
+  it('says queue, reason, count, original exchange and key', () => {
+    const text = deathLines(xDeath, plain)
+    expect(text).toContain(
+      '↳ dead-lettered from queue orders.work (rejected) 3 times, originally orders → order.created, last at 2026-01-01T00:00:00.000Z',
+    )
+    expect(text).toContain('from queue orders.retry (expired) once, originally (default) → orders.work')
+  })
+
+  it('follows the pretty line of a dead-lettered message, and the expanded form', () => {
+    const d = delivery(JSON.stringify(envelope), {headers: {'x-death': xDeath}})
+    const line = prettyLine(0, 'v', d, decodeBody(d.content), {paint: plain, previewWidth: 80})
+    expect(line.split('\n')).toHaveLength(4)
+    const expanded = expandedMessage(0, 'v', 't', d, decodeBody(d.content), plain)
+    expect(expanded).toContain('"x-death": [')
+    expect(expanded).toContain('"order_id": "order_x"')
+    expect(expanded).toContain('dead-lettered from queue orders.work')
+  })
+})
+
+describe('small helpers', () => {
+  it('short ids and clock time', () => {
+    expect(shortId('evt_1a2b3c4d5e')).toBe('evt_1a2b3c')
+    expect(shortId('0f8c2e4a-1b2c-4d5e-8f90-123456789abc')).toBe('0f8c2e4a')
+    expect(shortId(undefined)).toBe('-')
+    expect(clockTime(new Date(2026, 0, 1, 9, 8, 7, 6).getTime())).toBe('09:08:07.006')
+  })
+})
