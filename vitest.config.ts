@@ -7,6 +7,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          sequence: {groupOrder: 0},
           testTimeout: 10_000,
         },
       },
@@ -14,6 +15,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          sequence: {groupOrder: 1},
           // One private RabbitMQ node for the whole run; each test file works in its own vhost.
           globalSetup: ['test/helpers/global-broker.ts'],
           testTimeout: 120_000,
