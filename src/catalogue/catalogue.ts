@@ -2,6 +2,7 @@ import {readdirSync, readFileSync, statSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {join, relative} from 'node:path'
 import {UsageError} from '../errors.js'
+import {closest} from '../report/did-you-mean.js'
 import {fixturesDir} from '../topology/definitions.js'
 import {topicMatches} from '../topology/routing.js'
 import {parseDerivation} from './recipe.js'
@@ -153,31 +154,6 @@ function resolveName(types: EventType[], input: string): EventType[] {
 
 /** Up to 3 names close to the input (edit distance, or a shared prefix/substring). */
 export function suggest(types: EventType[], input: string): string[] {
-  const target = input.toLowerCase()
-  const scored = types.map((t) => {
-    const candidate = input.includes('/') ? t.qualifiedName : t.name
-    let score = levenshtein(target, candidate.toLowerCase())
-    if (candidate.includes(target) || target.includes(candidate)) score = Math.min(score, 1)
-    return {name: candidate, score}
-  })
-  const limit = Math.max(2, Math.floor(target.length / 3))
-  const names = scored
-    .filter((s) => s.score <= limit)
-    .sort((a, b) => a.score - b.score || a.name.localeCompare(b.name))
-    .map((s) => s.name)
-  return [...new Set(names)].slice(0, 3)
-}
-
-function levenshtein(a: string, b: string): number {
-  const row = Array.from({length: b.length + 1}, (_, i) => i)
-  for (let i = 1; i <= a.length; i++) {
-    let prev = i - 1
-    row[0] = i
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j] as number
-      row[j] = Math.min((row[j] as number) + 1, (row[j - 1] as number) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1))
-      prev = tmp
-    }
-  }
-  return row[b.length] as number
+  const names = [...new Set(types.map((t) => (input.includes('/') ? t.qualifiedName : t.name)))]
+  return closest(input, names, (n) => n, 3)
 }

@@ -2,6 +2,7 @@ import {readdir, readFile} from 'node:fs/promises'
 import {basename, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {UsageError} from '../errors.js'
+import {closest} from '../report/did-you-mean.js'
 import {CODE_STEP_NAMES} from './steps/names.js'
 import {paramRefs} from './template.js'
 import {
@@ -221,32 +222,14 @@ export function selectScenarios(all: ScenarioDefinition[], names: string[]): Sce
   return names.map((name) => {
     const found = all.find((d) => d.name === name)
     if (found) return found
-    const close = all
-      .map((d) => ({name: d.name, distance: editDistance(name, d.name)}))
-      .filter((c) => c.distance <= Math.max(2, Math.floor(name.length / 3)) || c.name.includes(name))
-      .sort((a, b) => a.distance - b.distance)
-      .map((c) => c.name)
+    const close = closest(name, all, (d) => d.name).map((d) => d.name)
     throw new UsageError(
       `unknown scenario "${name}"`,
       close.length > 0
-        ? `Did you mean ${close.slice(0, 3).join(', ')}? \`evt scenario --list\` shows them all`
+        ? `Did you mean ${close.join(', ')}? \`evt scenario --list\` shows them all`
         : `Known: ${all.map((d) => d.name).join(', ')}`,
     )
   })
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({length: b.length + 1}, (_, j) => j)
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]
-    row[0] = i
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1))
-      prev = tmp
-    }
-  }
-  return row[b.length]
 }
 
 /** --param k=v and the knob flags, typed like the scenario's default (a number stays a number). */

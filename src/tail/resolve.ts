@@ -1,5 +1,6 @@
 import {UsageError} from '../errors.js'
 import {enc, type ManagementClient} from '../management/client.js'
+import {closest} from '../report/did-you-mean.js'
 
 /**
  * Which exchanges and queues `evt tail TARGET...` means. The live broker (management API) is the
@@ -110,31 +111,7 @@ function dedupe(list: TopologyEntity[]): TopologyEntity[] {
 
 /** Up to five names close to `name`: same name elsewhere, a shared substring, or a small edit distance. */
 export function suggest(name: string, pool: TopologyEntity[]): TopologyEntity[] {
-  const lower = name.toLowerCase()
-  const scored = dedupe(pool)
-    .map((e) => {
-      const n = e.name.toLowerCase()
-      let score = editDistance(lower, n)
-      if (n.includes(lower) || lower.includes(n)) score = Math.min(score, 1)
-      return {e, score}
-    })
-    .filter(({score, e}) => score <= Math.max(2, Math.floor(e.name.length / 3)))
-    .sort((a, b) => a.score - b.score || a.e.name.localeCompare(b.e.name))
-  return scored.slice(0, 5).map(({e}) => e)
-}
-
-export function editDistance(a: string, b: string): number {
-  const prev = Array.from({length: b.length + 1}, (_, j) => j)
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]
-    prev[0] = i
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j]
-      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1))
-      diag = tmp
-    }
-  }
-  return prev[b.length]
+  return closest(name, dedupe(pool), (e) => e.name, 5)
 }
 
 interface LiveExchange {

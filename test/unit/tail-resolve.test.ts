@@ -1,7 +1,8 @@
 import {describe, expect, it} from 'vitest'
 import {EvtError} from '../../src/errors.js'
+import {editDistance} from '../../src/report/did-you-mean.js'
 import {headerArguments} from '../../src/tail/plan.js'
-import {editDistance, resolveTargets, type TopologyEntity} from '../../src/tail/resolve.js'
+import {resolveTargets, type TopologyEntity} from '../../src/tail/resolve.js'
 import type {TailSummary} from '../../src/tail/session.js'
 import {formatSummary, unmetCount} from '../../src/tail/summary.js'
 
