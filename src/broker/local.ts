@@ -1,4 +1,4 @@
-import {type ChildProcess, execFile, spawn} from 'node:child_process'
+import {type ChildProcess, execFile, execFileSync, spawn} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 import {existsSync, openSync, readFileSync} from 'node:fs'
 import {chmod, mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises'
@@ -156,6 +156,7 @@ export class LocalBroker extends RecordedBroker<BrokerRecord & {local: LocalNode
     const facts = this.facts
     await mkdir(join(facts.dataDir, 'log'), {recursive: true})
     await rm(join(facts.dataDir, 'rabbitmq.pid'), {force: true})
+    await startEpmd(facts)
     const out = openSync(join(facts.dataDir, 'log', 'launcher.log'), 'a')
     const child = spawn(join(binDir, 'rabbitmq-server'), [], {
       env: nodeEnv(facts),
@@ -180,11 +181,13 @@ export class LocalBroker extends RecordedBroker<BrokerRecord & {local: LocalNode
       ok = await waitFor(ready, {timeoutMs, intervalMs: 50, signal, stillAlive: () => !exited})
     } catch (err) {
       await this.kill()
+      await stopEpmd(facts)
       throw err
     }
     if (!ok) {
       const tail = logTail(facts)
       await this.kill()
+      await stopEpmd(facts)
       throw new UnreachableError(
         exited
           ? 'the RabbitMQ node exited while starting'
@@ -201,6 +204,7 @@ export class LocalBroker extends RecordedBroker<BrokerRecord & {local: LocalNode
       const vm = readVmPid(this.facts)
       if (vm) signal(vm, 'SIGKILL')
       signal(-this.facts.launcherPid, 'SIGKILL')
+      stopEpmdSync(this.facts)
     }
     process.once('exit', this.exitHook)
   }
@@ -255,13 +259,46 @@ export class LocalBroker extends RecordedBroker<BrokerRecord & {local: LocalNode
   }
 }
 
-/** The node starts its own epmd, which outlives it: stop that one (and only that one). */
-function stopEpmd(facts: LocalNodeFacts): Promise<void> {
+/**
+ * Each node gets an epmd of its own, started by us with -relaxed_command_check: a plain epmd refuses
+ * `epmd -kill` while a node is still registered, and outlives the node otherwise.
+ */
+function startEpmd(facts: LocalNodeFacts): Promise<void> {
   return new Promise((resolve) => {
-    execFile('epmd', ['-port', String(facts.ports.epmd), '-kill'], {env: nodeEnv(facts), timeout: 5000}, () =>
-      resolve(),
+    execFile(
+      'epmd',
+      ['-daemon', '-relaxed_command_check', '-port', String(facts.ports.epmd), '-address', '127.0.0.1'],
+      {env: nodeEnv(facts), timeout: 5000},
+      () => resolve(),
     )
   })
+}
+
+/** Stop the node's epmd (and only that one), and make sure its port is closed. */
+async function stopEpmd(facts: LocalNodeFacts): Promise<void> {
+  const kill = () =>
+    new Promise<void>((resolve) => {
+      execFile('epmd', ['-port', String(facts.ports.epmd), '-kill'], {env: nodeEnv(facts), timeout: 5000}, () =>
+        resolve(),
+      )
+    })
+  for (let attempt = 0; attempt < 5; attempt++) {
+    await kill()
+    if (!(await portInUse(facts.ports.epmd))) return
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+function stopEpmdSync(facts: LocalNodeFacts): void {
+  try {
+    execFileSync('epmd', ['-port', String(facts.ports.epmd), '-kill'], {
+      env: nodeEnv(facts),
+      timeout: 2000,
+      stdio: 'ignore',
+    })
+  } catch {
+    // not running
+  }
 }
 
 export function noRabbitmqError(): UnreachableError {

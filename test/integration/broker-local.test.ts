@@ -86,11 +86,10 @@ describe('local runtime lifecycle', () => {
   it('stops leaving no process, no epmd, no open port and no data', async () => {
     const {nodeName, dataDir, ports} = broker.facts
     await broker.stop()
-    expect(processesMatching(nodeName)).toEqual([])
-    expect(processesMatching(`epmd -port ${ports.epmd}`)).toEqual([])
-    expect(await portInUse(ports.amqp)).toBe(false)
-    expect(await portInUse(ports.management)).toBe(false)
-    expect(await portInUse(ports.epmd)).toBe(false)
-    expect(existsSync(dataDir)).toBe(false)
+    expect(processesMatching(nodeName), 'node processes').toEqual([])
+    expect(await portInUse(ports.amqp), 'AMQP port').toBe(false)
+    expect(await portInUse(ports.management), 'management port').toBe(false)
+    expect(await portInUse(ports.epmd), 'epmd port').toBe(false)
+    expect(existsSync(dataDir), 'data folder').toBe(false)
   })
 })

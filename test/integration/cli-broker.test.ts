@@ -1,8 +1,8 @@
-import {mkdtemp, rm, stat} from 'node:fs/promises'
+import {mkdtemp, readFile, rm, stat} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {freePort} from '../../src/broker/probe.js'
+import {freePort, portInUse} from '../../src/broker/probe.js'
 import {parseAmqpUrl} from '../../src/config/url.js'
 import {sharedBroker} from '../helpers/broker.js'
 import {runCli, spawnCli} from '../helpers/cli.js'
@@ -52,6 +52,7 @@ describe('evt up / status / down', () => {
     const secret = await runCli(['up', '--name', 'alpha', '--json', '--show-secrets'], {env})
     expect(JSON.parse(secret.stdout).amqpUrl).toMatch(/evt:[0-9a-f]{24}@/)
 
+    const recordA = JSON.parse(await readFile(join(home, 'brokers', 'alpha.json'), 'utf8'))
     const downA = await runCli(['down', '--name', 'alpha'], {env})
     const downB = await runCli(['down', '--name', 'beta', '--json'], {env})
     expect(downA.code).toBe(0)
@@ -59,6 +60,7 @@ describe('evt up / status / down', () => {
     expect(JSON.parse(downB.stdout)).toMatchObject({stopped: true, runtime: 'local'})
     expect(JSON.parse(downB.stdout).seconds).toBeLessThan(1)
     expect(processesMatching(ra.node)).toEqual([])
+    for (const port of Object.values(recordA.local.ports) as number[]) expect(await portInUse(port)).toBe(false)
     expect(processesMatching(rb.node)).toEqual([])
 
     const none = await runCli(['down', '--name', 'alpha'], {env})
