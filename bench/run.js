@@ -21,6 +21,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const BIN = join(ROOT, 'bin', 'run.js')
 const RAW_PUBLISHER = join(ROOT, 'bench', 'raw-publisher.js')
 const RAW_CONSUMER = join(ROOT, 'bench', 'raw-consumer.js')
+const RAW_BENCH = join(ROOT, 'bench', 'raw-bench.js')
 const DEFAULT_SECTIONS = ['publish', 'tail', 'bench', 'cold-start', 'up-down']
 const ALL_SECTIONS = [...DEFAULT_SECTIONS, 'tail-memory']
 
@@ -217,48 +218,28 @@ const SECTIONS = {
     return {'tail --json to a pipe': result}
   },
 
-  /** evt bench vs raw-publisher.js + raw-consumer.js running together, same settings. */
+  /** evt bench vs bench/raw-bench.js (the same work in one process with bare amqplib), same settings. */
   async bench() {
     await requireCommand('bench')
     const variants = [
       {
         name: 'persistent, confirms 1000',
         evtArgs: ['--persistent', '--confirm', '1000'],
-        rawArgs: ['--window', '1000'],
+        rawArgs: ['--persistent', '--confirm', '1000'],
       },
-      {name: 'transient, no confirms', evtArgs: [], rawArgs: ['--transient', '--no-confirm']},
+      {name: 'transient, no confirms', evtArgs: [], rawArgs: []},
     ]
     const api = new ManagementClient(broker.managementUrl)
     const vhost = 'bench-raw'
     await api.createVhost(vhost)
     const url = withVhost(broker.amqpUrl, vhost)
-    const conn = await connectAmqp(url)
-    const ch = await conn.createChannel()
-    // The same shape as evt bench's own: a durable direct exchange and one durable classic queue.
-    await ch.assertExchange('bench.raw', 'direct', {durable: true})
-    await ch.assertQueue('bench.raw', {durable: true, arguments: {'x-queue-type': 'classic'}})
-    await ch.bindQueue('bench.raw', 'bench.raw', 'bench')
+    const common = ['--count', String(COUNT), '--size', '600', '--prefetch', '1000', '--multi-ack', '100']
     const out = {}
     for (const v of variants) {
       log(`-- bench ${v.name}`)
       out[v.name] = await alternate(
         async () => {
-          const r = await evt(
-            [
-              'bench',
-              '--count',
-              String(COUNT),
-              '--size',
-              '600',
-              '--prefetch',
-              '1000',
-              '--multi-ack',
-              '100',
-              '--json',
-              ...v.evtArgs,
-            ],
-            {env: brokerEnv()},
-          )
+          const r = await evt(['bench', ...common, '--json', ...v.evtArgs], {env: brokerEnv()})
           if (r.code !== 0) throw new Error(`evt bench exited ${r.code}: ${lastLine(r.stderr)}`)
           const report = JSON.parse(r.stdout)
           if (report.counts.consumed !== COUNT)
@@ -271,43 +252,13 @@ const SECTIONS = {
           }
         },
         async () => {
-          await ch.purgeQueue('bench.raw')
-          const consumer = startNode(RAW_CONSUMER, [
-            '--url',
-            url,
-            '--queue',
-            'bench.raw',
-            '--count',
-            String(COUNT),
-            '--prefetch',
-            '1000',
-            '--multi-ack',
-            '100',
-          ])
-          await consumer.ready
-          const pub = await node(RAW_PUBLISHER, [
-            '--url',
-            url,
-            '--exchange',
-            'bench.raw',
-            '--routing-key',
-            'bench',
-            '--count',
-            String(COUNT),
-            '--size',
-            '600',
-            ...v.rawArgs,
-          ])
-          const cons = await consumer.done
-          if (pub.code !== 0) throw new Error(`raw-publisher exited ${pub.code}: ${lastLine(pub.stderr)}`)
-          if (cons.code !== 0) throw new Error(`raw-consumer exited ${cons.code}: ${lastLine(cons.stderr)}`)
-          const p = JSON.parse(lastLine(pub.stdout))
-          const c = JSON.parse(lastLine(cons.stderr))
-          return {publishRate: p.rate, consumeRate: c.rate, wallMs: pub.ms}
+          const r = await node(RAW_BENCH, ['--url', url, ...common, ...v.rawArgs])
+          if (r.code !== 0) throw new Error(`raw-bench exited ${r.code}: ${lastLine(r.stderr)}`)
+          const p = JSON.parse(lastLine(r.stdout))
+          return {publishRate: p.publishRate, consumeRate: p.consumeRate, wallMs: r.ms}
         },
       )
     }
-    await conn.close()
     await api.deleteVhost(vhost)
     return out
   },
@@ -611,7 +562,7 @@ function markdown(r, rows, resultsPath) {
     '',
     '- **publish**: `evt publish order.created --count N --json` (persistent with a confirm window of 1000; and `--transient --no-confirm`) against `bench/raw-publisher.js` with the same catalogue body, exchange, routing key and settings (`noDelay`). Rate = N / the time each reports for itself; the wall-clock rate (including process start) is in the raw results. The queue depth is checked after every run.',
     '- **tail**: the queue is filled with N messages, then `evt tail --queue Q --consume --count N --json` and `bench/raw-consumer.js --print` (prefetch 1000, multiple-ack every 100) each write one line per message to a pipe; rate = lines from the first to the last line on that pipe.',
-    '- **bench**: `evt bench --count N --size 600 --prefetch 1000 --multi-ack 100` against raw-consumer.js and raw-publisher.js running together on one queue with the same settings.',
+    '- **bench**: `evt bench --count N --size 600 --prefetch 1000 --multi-ack 100` against `bench/raw-bench.js`: the same work in one process with bare amqplib (one producer and one consumer connection, a durable direct exchange and classic queue), rates measured the same way (from the first publish to the last publish, and to the last delivery).',
     '- **cold start**: wall-clock time of the process, after one warm-up run.',
     '- **up / down**: `evt up --runtime local` until it exits (node ready, topology applied) against `bench/bare-node.js` (rabbitmq-server with its own dir, ports and management plugin) until AMQP and management answer; `evt down` until it exits.',
     '- **tail memory** (`--only tail-memory`): RSS of the `evt tail` process, sampled every second while raw-publisher.js feeds the queue.',
@@ -908,7 +859,7 @@ async function main() {
   await mkdir(cli.results, {recursive: true})
   const resultsFile = join(
     cli.results,
-    `${startedAt.toISOString().slice(0, 16).replace(':', '').replace('T', '-')}-${results.versions.commit || 'nogit'}.json`,
+    `${startedAt.toISOString().slice(0, 19).replaceAll(':', '').replace('T', '-')}-${results.versions.commit || 'nogit'}.json`,
   )
   await writeFile(resultsFile, `${JSON.stringify(results, null, 2)}\n`)
   log(`\nRaw results: ${relative(process.cwd(), resultsFile)}`)
