@@ -1,17 +1,11 @@
 import {generateEvent} from './generate.js'
 import type {EventType} from './types.js'
 
-export interface EventTypeInfo {
-  name: string
-  qualifiedName: string
-  system: string
-  vhost: string
-  exchange: string
-  routingKey: string
-  description: string
-  source: string
-  version: string
-}
+/** What `evt events` lists of a type: where it goes, without its schema. */
+export type EventTypeInfo = Pick<
+  EventType,
+  'name' | 'qualifiedName' | 'system' | 'vhost' | 'exchange' | 'routingKey' | 'description' | 'source' | 'version'
+>
 
 export interface EventTypeDetails extends EventTypeInfo {
   schema: unknown
