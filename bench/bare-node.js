@@ -82,8 +82,9 @@ export async function startBareNode({freePort, amqpAnswers, managementAnswers}) 
   const readyMs = performance.now() - started
 
   async function stop() {
+    let pid = 0
     try {
-      const pid = Number(readFileSync(join(dir, 'rabbitmq.pid'), 'utf8').trim())
+      pid = Number(readFileSync(join(dir, 'rabbitmq.pid'), 'utf8').trim())
       if (pid) process.kill(pid, 'SIGKILL')
     } catch {
       // no pid file yet
@@ -93,10 +94,28 @@ export async function startBareNode({freePort, amqpAnswers, managementAnswers}) 
     } catch {
       // already gone
     }
-    await new Promise((resolve) =>
-      execFile('epmd', ['-port', String(epmd), '-kill'], {env, timeout: 5000}, () => resolve()),
-    )
+    // The node's epmd refuses `-kill` while the node is still registered: wait until the VM is gone.
+    for (let i = 0; i < 100 && pid && alive(pid); i++) await new Promise((r) => setTimeout(r, 20))
+    for (let i = 0; i < 10; i++) {
+      const out = await new Promise((resolve) =>
+        execFile('epmd', ['-port', String(epmd), '-kill'], {env, timeout: 5000}, (_e, stdout) =>
+          resolve(String(stdout)),
+        ),
+      )
+      if (!/not allowed/i.test(out)) break
+      await new Promise((r) => setTimeout(r, 100))
+    }
     await rm(dir, {recursive: true, force: true})
   }
   return {readyMs, stop}
+}
+
+/** Whether pid runs (a zombie waiting to be reaped counts as gone). */
+function alive(pid) {
+  try {
+    process.kill(pid, 0)
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+  } catch {
+    return false
+  }
 }
