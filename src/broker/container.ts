@@ -127,6 +127,23 @@ export class ContainerBroker extends RecordedBroker<BrokerRecord & {container: C
   }
 }
 
+/** Testcontainers' failures as exit 3 with what to do. */
+export function containerStartError(err: Error, image: string): UnreachableError {
+  const message = String(err?.message ?? err)
+  if (/container runtime strategy|docker\.sock|ECONNREFUSED|ENOENT/i.test(message)) {
+    return new UnreachableError(
+      `Docker does not answer: ${message}`,
+      'Start Docker, or use --runtime local (needs rabbitmq-server: `apt-get install rabbitmq-server` / `brew install rabbitmq`), or --url for an existing broker',
+      err,
+    )
+  }
+  return new UnreachableError(
+    `the ${image} container did not start: ${message.split('\n')[0]}`,
+    'Check the image name (--image) and `docker logs`',
+    err,
+  )
+}
+
 export async function startContainer(options: StartOptions = {}): Promise<ContainerBroker> {
   const username = options.username ?? 'evt'
   const password = options.password ?? randomBytes(12).toString('hex')
@@ -143,6 +160,9 @@ export async function startContainer(options: StartOptions = {}): Promise<Contai
     .withLabels(spec.labels)
     .withStartupTimeout(spec.startupTimeoutMs)
     .start()
+    .catch((err: Error) => {
+      throw containerStartError(err, spec.image)
+    })
   const record: BrokerRecord & {container: ContainerFacts} = {
     name: options.name ?? 'default',
     runtime: 'container',

@@ -1,14 +1,31 @@
+import {mkdtemp, rm} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {connectAmqp} from '../../src/amqp/connect.js'
 import {dockerAnswers} from '../../src/broker/container.js'
 import {startBroker} from '../../src/broker/index.js'
 import {managementAnswers} from '../../src/broker/probe.js'
+import {runCli} from '../helpers/cli.js'
 
 // The container runtime needs a Docker engine; where none answers (this project's CI machine has only
 // the docker client) the test is reported as skipped, never faked.
 const docker = await dockerAnswers()
 
 describe('container runtime (Testcontainers)', () => {
+  it.skipIf(docker)('without a Docker engine, evt up --runtime container is exit 3 naming the fixes', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'evt-nodocker-'))
+    try {
+      const r = await runCli(['up', '--runtime', 'container'], {env: {EVT_HOME: home}})
+      expect(r.code).toBe(3)
+      expect(r.stderr).toMatch(/Docker does not answer/)
+      expect(r.stderr).toMatch(/--runtime local/)
+      expect(r.stderr).not.toMatch(/\n\s+at /)
+    } finally {
+      await rm(home, {recursive: true, force: true})
+    }
+  })
+
   it.skipIf(!docker)(
     'starts rabbitmq:3.13-management, answers AMQP and management, survives a restart, and is removed',
     async () => {

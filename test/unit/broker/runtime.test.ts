@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {containerSpec, DEFAULT_IMAGE, dockerAnswers} from '../../../src/broker/container.js'
+import {containerSpec, containerStartError, DEFAULT_IMAGE, dockerAnswers} from '../../../src/broker/container.js'
 import {selectRuntime} from '../../../src/broker/index.js'
 import {nodeConfig, nodeEnv} from '../../../src/broker/local.js'
 import type {LocalNodeFacts} from '../../../src/broker/types.js'
@@ -55,6 +55,18 @@ describe('container runtime configuration', () => {
   it('turns the reaper off only when the container must outlive the process (evt up)', () => {
     expect(containerSpec({...base, detached: true}).disableReaper).toBe(true)
     expect(containerSpec({...base}).disableReaper).toBe(false)
+  })
+  it('turns Testcontainers failures into exit 3 with the fixes', () => {
+    const noDocker = containerStartError(
+      new Error('Could not find a working container runtime strategy'),
+      DEFAULT_IMAGE,
+    )
+    expect(noDocker.exitCode).toBe(3)
+    expect(noDocker.message).toMatch(/Docker does not answer/)
+    expect(noDocker.hint).toMatch(/--runtime local/)
+    const badImage = containerStartError(new Error('pull access denied for nope'), 'nope:1')
+    expect(badImage.exitCode).toBe(3)
+    expect(badImage.message).toContain('nope:1')
   })
   it('finds no Docker engine behind a socket that does not exist', async () => {
     expect(await dockerAnswers({DOCKER_HOST: 'unix:///nonexistent/docker.sock'})).toBe(false)
