@@ -79,7 +79,8 @@ Exit codes: 0 done (count met, Ctrl-C, --idle/--timeout without --count); 1 --ti
       prefetch: f.prefetch,
       output: json ? 'json' : f.expand ? 'expand' : 'pretty',
       paint,
-      previewWidth: Math.max(30, (process.stdout.columns || 160) - 75),
+      previewWidth: 100,
+      lineWidth: process.stdout.isTTY ? process.stdout.columns : undefined,
       log: (line) => process.stderr.write(`${painter(colorEnabled(process.stderr))('gray', line)}\n`),
     })
     let signals = 0

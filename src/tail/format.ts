@@ -185,8 +185,10 @@ function jsonReplacer(_key: string, value: unknown): unknown {
 
 export interface PrettyOptions {
   paint: Paint
-  /** Characters available for the data preview. */
+  /** Characters available for the data preview (when lineWidth is not given). */
   previewWidth: number
+  /** The terminal's width: the preview gets what the rest of the line leaves, so a line never wraps. */
+  lineWidth?: number
 }
 
 function pad2(n: number): string {
@@ -235,16 +237,23 @@ export function prettyLine(
   const value = body.value as Record<string, unknown> | undefined
   const isEnvelope = body.json && value !== null && typeof value === 'object' && !Array.isArray(value)
   const id = isEnvelope ? (value.id ?? msg.properties.messageId) : msg.properties.messageId
+  const where = `${vhost}/${exchange}`
+  const key = f.routingKey === '' ? '""' : f.routingKey
+  const type = eventType(body, msg.properties)
+  const short = shortId(id)
+  const redelivered = f.redelivered ? ' (redelivered)' : ''
+  // clock (12) + separators (10): the visible length of everything before the preview.
+  const prefixLength = 22 + where.length + key.length + type.length + short.length + redelivered.length
+  const width =
+    options.lineWidth === undefined ? options.previewWidth : Math.max(20, options.lineWidth - prefixLength - 1)
   let preview: string
   if (!body.json) preview = binaryPreview(msg.content, msg.properties.contentType, paint)
-  else if (isEnvelope && 'data' in value) preview = compactPreview(value.data, options.previewWidth, paint)
-  else preview = compactPreview(body.value, options.previewWidth, paint)
-  let line = `${paint('gray', clockTime(receivedAtMs))} ${paint('blue', `${vhost}/${exchange}`)} → ${paint(
-    'cyan',
-    f.routingKey === '' ? '""' : f.routingKey,
-  )}  ${paint('bold', eventType(body, msg.properties))}  ${paint('magenta', shortId(id))}${
-    f.redelivered ? ` ${paint('yellow', '(redelivered)')}` : ''
-  }  ${preview}\n`
+  else if (isEnvelope && 'data' in value) preview = compactPreview(value.data, width, paint)
+  else preview = compactPreview(body.value, width, paint)
+  let line = `${paint('gray', clockTime(receivedAtMs))} ${paint('blue', where)} → ${paint('cyan', key)}  ${paint(
+    'bold',
+    type,
+  )}  ${paint('magenta', short)}${redelivered ? ` ${paint('yellow', '(redelivered)')}` : ''}  ${preview}\n`
   const death = msg.properties.headers?.['x-death']
   if (Array.isArray(death) && death.length > 0) line += deathLines(death, paint)
   return line

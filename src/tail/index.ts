@@ -37,6 +37,8 @@ export interface StartTailOptions {
   output?: OutputMode
   paint?: Paint
   previewWidth?: number
+  /** The terminal's width, on a TTY: previews then fill the line without wrapping it. */
+  lineWidth?: number
   out?: NodeJS.WritableStream
   /** Status lines (default: stderr). */
   log?: (line: string) => void
@@ -91,6 +93,7 @@ export async function startTail(options: StartTailOptions): Promise<{session: Ta
     output: options.output ?? 'json',
     paint: options.paint ?? ((_c, t) => t),
     previewWidth: options.previewWidth ?? 100,
+    lineWidth: options.lineWidth,
     routingFilter,
     where,
     count: options.count,

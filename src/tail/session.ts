@@ -32,6 +32,7 @@ export interface TailOptions {
   output: OutputMode
   paint: Paint
   previewWidth: number
+  lineWidth?: number
   routingFilter?: (routingKey: string) => boolean
   where?: Predicate
   count?: number
@@ -288,7 +289,13 @@ export class TailSession {
             this.chunk.string('}\n')
           } else this.chunk.string(ndjsonLine(this.matched, now, vhost, reader.plan.label, delivery, body))
         } else if (o.output === 'pretty')
-          this.chunk.string(prettyLine(now, vhost, delivery, body, {paint: o.paint, previewWidth: o.previewWidth}))
+          this.chunk.string(
+            prettyLine(now, vhost, delivery, body, {
+              paint: o.paint,
+              previewWidth: o.previewWidth,
+              lineWidth: o.lineWidth,
+            }),
+          )
         else this.chunk.string(expandedMessage(now, vhost, reader.plan.label, delivery, body, o.paint))
         bump(this.byKey, fields.routingKey)
         bump(this.byType, typeOf(body, delivery.properties))

@@ -92,6 +92,18 @@ describe('NDJSON', () => {
 })
 
 describe('pretty line', () => {
+  it('fits the terminal width when one is given, whatever the prefix length', () => {
+    const big = {...envelope, data: {note: 'x'.repeat(500), more: 'y'.repeat(300)}}
+    const d = delivery(JSON.stringify(big))
+    for (const width of [100, 120, 160]) {
+      const line = prettyLine(0, 'ecommerce', d, decodeBody(d.content), {
+        paint: plain,
+        previewWidth: 100,
+        lineWidth: width,
+      })
+      expect(line.trimEnd().length).toBeLessThanOrEqual(width)
+    }
+  })
   it('time, vhost/exchange → key, type, short id, compact data', () => {
     const d = delivery(JSON.stringify(envelope))
     const line = prettyLine(Date.now(), 'ecommerce', d, decodeBody(d.content), {paint: plain, previewWidth: 100})
