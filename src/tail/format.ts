@@ -187,7 +187,7 @@ export interface PrettyOptions {
   paint: Paint
   /** Characters available for the data preview (when lineWidth is not given). */
   previewWidth: number
-  /** The terminal's width: the preview gets what the rest of the line leaves, so a line never wraps. */
+  /** The terminal's width: the preview gets what the rest of the line leaves (at least 40 characters). */
   lineWidth?: number
 }
 
@@ -245,7 +245,7 @@ export function prettyLine(
   // clock (12) + separators (10): the visible length of everything before the preview.
   const prefixLength = 22 + where.length + key.length + type.length + short.length + redelivered.length
   const width =
-    options.lineWidth === undefined ? options.previewWidth : Math.max(20, options.lineWidth - prefixLength - 1)
+    options.lineWidth === undefined ? options.previewWidth : Math.max(40, options.lineWidth - prefixLength - 1)
   let preview: string
   if (!body.json) preview = binaryPreview(msg.content, msg.properties.contentType, paint)
   else if (isEnvelope && 'data' in value) preview = compactPreview(value.data, width, paint)
@@ -358,6 +358,7 @@ function compactValue(value: unknown, paint: Paint, state: {left: number; cut: b
       shown++
       if (state.cut) break
     }
+    if (parts.length === 0 && entries.length > 0) return paint('gray', '{…}')
     return `{${parts.join(', ')}${shown < entries.length ? ', ...' : ''}}`
   }
   return String(value)

@@ -92,6 +92,9 @@ describe('NDJSON', () => {
 })
 
 describe('pretty line', () => {
+  it('never renders an object it had no room for as "{, ...}"', () => {
+    expect(compactPreview({customer_id: 'cust_168', email: 'a@b.c'}, 5, plain)).toBe('{…}')
+  })
   it('fits the terminal width when one is given, whatever the prefix length', () => {
     const big = {...envelope, data: {note: 'x'.repeat(500), more: 'y'.repeat(300)}}
     const d = delivery(JSON.stringify(big))
