@@ -242,10 +242,11 @@ export function prettyLine(
   const type = eventType(body, msg.properties)
   const short = shortId(id)
   const redelivered = f.redelivered ? ' (redelivered)' : ''
-  // clock (12) + separators (10): the visible length of everything before the preview.
+  // clock (12) + separators (10): the visible length of everything before the preview; the preview's own
+  // closing ", ...}" (6) is not in its budget.
   const prefixLength = 22 + where.length + key.length + type.length + short.length + redelivered.length
   const width =
-    options.lineWidth === undefined ? options.previewWidth : Math.max(40, options.lineWidth - prefixLength - 1)
+    options.lineWidth === undefined ? options.previewWidth : Math.max(40, options.lineWidth - prefixLength - 7)
   let preview: string
   if (!body.json) preview = binaryPreview(msg.content, msg.properties.contentType, paint)
   else if (isEnvelope && 'data' in value) preview = compactPreview(value.data, width, paint)
