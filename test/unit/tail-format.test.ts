@@ -96,7 +96,10 @@ describe('pretty line', () => {
     expect(compactPreview({customer_id: 'cust_168', email: 'a@b.c'}, 5, plain)).toBe('{…}')
   })
   it('fits the terminal width when one is given, whatever the prefix length', () => {
-    const big = {...envelope, data: {customer_id: 'cust_928', email: 'someone@example.com', a: 1, b: 2, c: 3, d: 4, e: 5}}
+    const big = {
+      ...envelope,
+      data: {customer_id: 'cust_928', email: 'someone@example.com', a: 1, b: 2, c: 3, d: 4, e: 5},
+    }
     const d = delivery(JSON.stringify(big))
     for (const width of [130, 160, 200]) {
       const line = prettyLine(0, 'ecommerce', d, decodeBody(d.content), {
