@@ -139,21 +139,8 @@ const SECTIONS = {
         },
         async () => {
           await target.purge()
-          const r = await node(RAW_PUBLISHER, [
-            '--url',
-            target.url,
-            '--exchange',
-            target.exchange,
-            '--routing-key',
-            target.routingKey,
-            '--count',
-            String(COUNT),
-            '--body-file',
-            bodyFile,
-            ...v.rawArgs,
-          ])
-          if (r.code !== 0) throw new Error(`raw-publisher exited ${r.code}: ${lastLine(r.stderr)}`)
-          const summary = JSON.parse(lastLine(r.stdout))
+          const r = await rawPublish(target, bodyFile, COUNT, v.rawArgs)
+          const summary = r.summary
           const depth = await target.depth(COUNT)
           return {
             rate: (COUNT * 1000) / summary.ms,
@@ -342,7 +329,7 @@ const SECTIONS = {
       if (rss !== undefined)
         samples.push({t: Math.round(performance.now() - child.startedAt), lines: child.lines(), rssMb: rss})
     }, 1000)
-    const feed = await rawPublish(target, bodyFile, MEMORY_COUNT)
+    const feed = (await rawPublish(target, bodyFile, MEMORY_COUNT)).summary
     const r = await child.done
     clearInterval(sampler)
     await target.close()
@@ -642,7 +629,8 @@ async function catalogueBody(target) {
   return file
 }
 
-async function rawPublish(target, bodyFile, count) {
+/** raw-publisher.js on the target; transient without confirms unless other args are given. */
+async function rawPublish(target, bodyFile, count, args = ['--transient', '--no-confirm']) {
   const r = await node(RAW_PUBLISHER, [
     '--url',
     target.url,
@@ -654,11 +642,10 @@ async function rawPublish(target, bodyFile, count) {
     String(count),
     '--body-file',
     bodyFile,
-    '--transient',
-    '--no-confirm',
+    ...args,
   ])
   if (r.code !== 0) throw new Error(`raw-publisher exited ${r.code}: ${lastLine(r.stderr)}`)
-  return JSON.parse(lastLine(r.stdout))
+  return {...r, summary: JSON.parse(lastLine(r.stdout))}
 }
 
 async function requireCommand(name) {
