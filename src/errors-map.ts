@@ -13,7 +13,7 @@ export function toEvtError(err: unknown): EvtError {
   const e = err as {message?: string; name?: string; code?: unknown; oclif?: {exit?: number}}
   const message = maskUrlsIn(String(e?.message ?? err))
   if (e?.oclif?.exit !== undefined) {
-    return new EvtError(firstLine(message), {exitCode: e.oclif.exit === 0 ? 0 : ExitCode.usage, hint: 'See `evt help`'})
+    return new EvtError(oneLine(message), {exitCode: e.oclif.exit === 0 ? 0 : ExitCode.usage, hint: 'See `evt help`'})
   }
   if (e?.name === 'ExitPromptError' || e?.name === 'AbortPromptError') {
     return new EvtError('prompt cancelled', {
@@ -29,6 +29,16 @@ export function toEvtError(err: unknown): EvtError {
     return new EvtError(`the broker connection failed: ${firstLine(message)}`, {exitCode: ExitCode.unreachable})
   }
   return new EvtError(firstLine(message), {exitCode: ExitCode.checkFailed, cause: err})
+}
+
+/** oclif spreads a parse error over lines ("Parsing --count", then the reason, then a help pointer): keep it all on one. */
+function oneLine(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !/^See more help with/.test(l))
+    .join(': ')
+    .replace(/\s+:/g, ':')
 }
 
 function firstLine(text: string): string {
