@@ -7,10 +7,11 @@
 //   npm run bench -- --only publish,tail --count 20000 --runs 3
 //   npm run bench -- --only tail-memory
 //
-// Sections: publish, tail, bench, cold-start, up-down (default: all of them), tail-memory (1,000,000
-// messages; only when named). See docs/bench.md.
-import {spawn} from 'node:child_process'
-import {existsSync, readFileSync} from 'node:fs'
+// Sections: publish, replay, tail, bench, cold-start, up-down, provision, scenarios, container, cluster (default:
+// all), tail-memory (1,000,000 messages; only when named). container needs a Docker engine (DOCKER_HOST) and
+// EVT_IMAGE present in it; without them it is not run and BENCHMARKS.md keeps the earlier figures. See docs/bench.md.
+import {execFile, spawn} from 'node:child_process'
+import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import {mkdir, mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises'
 import os from 'node:os'
 import {dirname, join, relative} from 'node:path'
@@ -22,7 +23,18 @@ const BIN = join(ROOT, 'bin', 'run.js')
 const RAW_PUBLISHER = join(ROOT, 'bench', 'raw-publisher.js')
 const RAW_CONSUMER = join(ROOT, 'bench', 'raw-consumer.js')
 const RAW_BENCH = join(ROOT, 'bench', 'raw-bench.js')
-const DEFAULT_SECTIONS = ['publish', 'tail', 'bench', 'cold-start', 'up-down']
+const DEFAULT_SECTIONS = [
+  'publish',
+  'replay',
+  'tail',
+  'bench',
+  'cold-start',
+  'up-down',
+  'provision',
+  'scenarios',
+  'container',
+  'cluster',
+]
 const ALL_SECTIONS = [...DEFAULT_SECTIONS, 'tail-memory']
 
 const {values: cli} = parseArgs({
@@ -32,6 +44,7 @@ const {values: cli} = parseArgs({
     runs: {type: 'string', default: '3'},
     'cold-runs': {type: 'string', default: '10'},
     'memory-count': {type: 'string', default: '1000000'},
+    'provision-count': {type: 'string', default: '10000'},
     results: {type: 'string', default: join(ROOT, 'bench', 'results')},
     markdown: {type: 'string', default: join(ROOT, 'bench', 'BENCHMARKS.md')},
     'no-markdown': {type: 'boolean', default: false},
@@ -52,6 +65,7 @@ const COUNT = positiveInt('--count', cli.count)
 const RUNS = positiveInt('--runs', cli.runs)
 const COLD_RUNS = positiveInt('--cold-runs', cli['cold-runs'])
 const MEMORY_COUNT = positiveInt('--memory-count', cli['memory-count'])
+const PROVISION_COUNT = positiveInt('--provision-count', cli['provision-count'])
 const sections = cli.only ? cli.only.split(',').map((s) => s.trim()) : DEFAULT_SECTIONS
 for (const s of sections) {
   if (!ALL_SECTIONS.includes(s)) fatal(`unknown section "${s}"; sections: ${ALL_SECTIONS.join(', ')}`)
@@ -61,8 +75,10 @@ if (!existsSync(join(ROOT, 'dist', 'index.js')) || !existsSync(join(ROOT, 'oclif
 }
 
 const evtLib = await import(join(ROOT, 'dist', 'index.js'))
+// Internals the bench needs but the library does not offer come from their own modules.
 const {freePort} = await import(join(ROOT, 'dist', 'broker', 'probe.js'))
-const {startBroker, ManagementClient, connectAmqp, withVhost, median, ratio, amqpAnswers, managementAnswers} = evtLib
+const {median, ratio} = await import(join(ROOT, 'dist', 'bench', 'stats.js'))
+const {startBroker, ManagementClient, connectAmqp, withVhost, amqpAnswers, managementAnswers} = evtLib
 
 const log = (msg) => process.stderr.write(`${msg}\n`)
 const startedAt = new Date()
@@ -73,7 +89,14 @@ const work = await mkdtemp(join(os.tmpdir(), 'evt-bench-work-'))
 const results = {
   date: startedAt.toISOString(),
   command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
-  settings: {count: COUNT, runs: RUNS, coldRuns: COLD_RUNS, memoryCount: MEMORY_COUNT, sections},
+  settings: {
+    count: COUNT,
+    runs: RUNS,
+    coldRuns: COLD_RUNS,
+    memoryCount: MEMORY_COUNT,
+    provisionCount: PROVISION_COUNT,
+    sections,
+  },
   machine: machineFacts(),
   versions: versions(),
   sections: {},
@@ -92,7 +115,9 @@ const onSignal = () => {
 async function cleanup() {
   process.removeListener('SIGINT', onSignal)
   process.removeListener('SIGTERM', onSignal)
-  await evt(['down', '--name', 'bench-up'], {quiet: true}).catch(() => undefined)
+  for (const name of ['bench-up', 'bench-scn', 'bench-ct', 'bench-cluster', 'bench-one']) {
+    await evt(['down', '--name', name], {env: {EVT_HOME: home}, quiet: true}).catch(() => undefined)
+  }
   if (broker) await broker.stop().catch(() => undefined)
   broker = undefined
   await rm(home, {recursive: true, force: true})
@@ -154,6 +179,40 @@ const SECTIONS = {
     }
     await target.close()
     return out
+  },
+
+  /** evt publish --from a COUNT-message recording vs raw-publisher.js on the same body, persistent + confirms. */
+  async replay() {
+    await requireCommand('publish')
+    const target = await orderTopology()
+    const bodyFile = await catalogueBody(target)
+    const body = (await readFile(bodyFile, 'utf8')).trim()
+    const recording = join(work, 'recording.ndjson')
+    const head = (i) =>
+      `{"seq":${i},"receivedAt":"2026-01-01T00:00:00.000Z","vhost":${JSON.stringify(target.vhost)},"exchange":${JSON.stringify(
+        target.exchange,
+      )},"routingKey":${JSON.stringify(target.routingKey)},"redelivered":false,"tap":"bench","properties":{"contentType":"application/json","deliveryMode":2},"headers":{},"size":${Buffer.byteLength(body)},"bodyEncoding":"json","body":`
+    const lines = []
+    for (let i = 1; i <= COUNT; i++) lines.push(`${head(i)}${body}}`)
+    await writeFile(recording, `${lines.join('\n')}\n`)
+    const result = await alternate(
+      async () => {
+        await target.purge()
+        const r = await evt(['publish', '--from', recording, '--json'], {env: brokerEnv()})
+        if (r.code !== 0) throw new Error(`evt publish --from exited ${r.code}: ${lastLine(r.stderr)}`)
+        const summary = JSON.parse(r.stdout)
+        await target.depth(COUNT)
+        return {rate: (COUNT * 1000) / summary.durationMs, wallRate: (COUNT * 1000) / r.ms, wallMs: r.ms}
+      },
+      async () => {
+        await target.purge()
+        const r = await rawPublish(target, bodyFile, COUNT, ['--window', '1000'])
+        await target.depth(COUNT)
+        return {rate: (COUNT * 1000) / r.summary.ms, wallRate: (COUNT * 1000) / r.ms, wallMs: r.ms}
+      },
+    )
+    await target.close()
+    return {'publish --from a recording': result}
   },
 
   /** evt tail --json (consuming a filled queue) to a pipe vs raw-consumer.js --print to a pipe. */
@@ -302,6 +361,212 @@ const SECTIONS = {
     return {'up to ready': result, down: {runs: downs, median: median(downs)}}
   },
 
+  /**
+   * evt provision of a file with PROVISION_COUNT queues and as many bindings into an empty vhost, against the
+   * management API's own import (POST /api/definitions) of the same file; then evt's no-op rerun.
+   */
+  async provision() {
+    await requireCommand('provision')
+    const vhost = 'bench-provision'
+    const defs = {
+      vhosts: [{name: vhost}],
+      exchanges: [
+        {name: 'bench.x', vhost, type: 'topic', durable: true, auto_delete: false, internal: false, arguments: {}},
+      ],
+      queues: [],
+      bindings: [],
+    }
+    for (let i = 0; i < PROVISION_COUNT; i++) {
+      const name = `bench.q.${i}`
+      defs.queues.push({name, vhost, durable: true, auto_delete: false, arguments: {'x-message-ttl': 60_000}})
+      defs.bindings.push({
+        source: 'bench.x',
+        vhost,
+        destination: name,
+        destination_type: 'queue',
+        routing_key: `k.${i}.#`,
+        arguments: {},
+      })
+    }
+    const file = join(work, 'provision-bench.json')
+    await writeFile(file, JSON.stringify(defs))
+    // Each run gets a fresh node: deleting a vhost of 10,000 queues takes minutes, stopping a node does not.
+    let runs = 0
+    const onFreshNode = async (work) => {
+      const node = await startBroker({runtime: 'local', name: `bench-provision-${++runs}`})
+      try {
+        const api = new ManagementClient(node.managementUrl, 600_000)
+        const result = await work(node, api)
+        const queues = await api.get(`/queues/${encodeURIComponent(vhost)}?columns=name`)
+        if (queues.length !== PROVISION_COUNT) throw new Error(`${queues.length} queues, expected ${PROVISION_COUNT}`)
+        return result
+      } finally {
+        await node.stop()
+      }
+    }
+    const result = await alternate(
+      () =>
+        onFreshNode(async (node) => {
+          const env = {RABBITMQ_URL: node.amqpUrl, RABBITMQ_MANAGEMENT_URL: node.managementUrl, EVT_HOME: home}
+          const r = await evt(['provision', '--file', file, '--json'], {env})
+          if (r.code !== 0) throw new Error(`evt provision exited ${r.code}: ${lastLine(r.stderr)}`)
+          const again = await evt(['provision', '--file', file, '--json'], {env})
+          if (again.code !== 0 || JSON.parse(again.stdout).changed) {
+            throw new Error('the rerun of evt provision was not a no-op')
+          }
+          return {seconds: r.ms / 1000, noopSeconds: again.ms / 1000}
+        }),
+      () =>
+        onFreshNode(async (_node, api) => {
+          const started = performance.now()
+          await api.post('/definitions', defs)
+          return {seconds: (performance.now() - started) / 1000}
+        }),
+    )
+    return {'provision 10k': result}
+  },
+
+  /** evt scenario --all on an `evt up` broker: concurrent (the default) against --concurrency 1. */
+  async scenarios() {
+    await requireCommand('scenario')
+    const env = {EVT_HOME: home}
+    const up = await evt(['up', '--runtime', 'local', '--name', 'bench-scn', '--no-provision', '--json'], {env})
+    if (up.code !== 0) throw new Error(`evt up exited ${up.code}: ${lastLine(up.stderr)}`)
+    const run = async (extra) => {
+      const r = await evt(['scenario', '--all', '--name', 'bench-scn', '--json', ...extra], {env})
+      if (r.code !== 0) throw new Error(`evt scenario --all ${extra.join(' ')} exited ${r.code}: ${lastLine(r.stderr)}`)
+      return {seconds: r.ms / 1000, scenarios: JSON.parse(r.stdout).totals.scenarios}
+    }
+    try {
+      return {
+        'scenario --all': await alternate(
+          () => run([]),
+          () => run(['--concurrency', '1']),
+        ),
+      }
+    } finally {
+      await evt(['down', '--name', 'bench-scn'], {env, quiet: true})
+    }
+  },
+
+  /**
+   * `evt up --runtime container --no-provision` to ready vs a bare `docker run` of the same image (same published
+   * ports on loopback, same credentials variables) until AMQP and management answer; `evt down` of that container.
+   */
+  async container() {
+    const api = await import(join(ROOT, 'dist', 'broker', 'docker-api.js'))
+    const image = process.env.EVT_IMAGE
+    const where = api.dockerEndpoint().address
+    if (!image) return notRun('EVT_IMAGE is not set (the image to run)')
+    if (!(await api.dockerAnswers())) return notRun(`no Docker engine answers at ${where}`)
+    if (!(await api.imagePresent(image))) return notRun(`image ${image} is not in Docker at ${where}`)
+    results.versions.image = image
+    results.versions.engine = await api.engineVersion()
+    const env = {EVT_HOME: home, EVT_IMAGE: image}
+    const downs = []
+    const result = await alternate(
+      async () => {
+        const up = await evt(['up', '--runtime', 'container', '--name', 'bench-ct', '--no-provision', '--json'], {env})
+        if (up.code !== 0) throw new Error(`evt up exited ${up.code}: ${lastLine(up.stderr)}`)
+        const down = await evt(['down', '--name', 'bench-ct', '--json'], {env})
+        if (down.code !== 0) throw new Error(`evt down exited ${down.code}: ${lastLine(down.stderr)}`)
+        downs.push(down.ms / 1000)
+        return {seconds: up.ms / 1000, downSeconds: down.ms / 1000}
+      },
+      async () => {
+        const [amqp, mgmt] = [await freePort(), await freePort()]
+        const started = performance.now()
+        const id = (
+          await sh('docker', [
+            'run',
+            '-d',
+            '-p',
+            `127.0.0.1:${amqp}:5672`,
+            '-p',
+            `127.0.0.1:${mgmt}:15672`,
+            '-e',
+            'RABBITMQ_DEFAULT_USER=bench',
+            '-e',
+            'RABBITMQ_DEFAULT_PASS=bench',
+            image,
+          ])
+        ).trim()
+        try {
+          for (;;) {
+            if (
+              (await amqpAnswers('127.0.0.1', amqp, 500)) &&
+              (await managementAnswers(`http://bench:bench@127.0.0.1:${mgmt}`, 1000))
+            )
+              break
+            if (performance.now() - started > 180_000) throw new Error('bare docker run: not ready in 180 s')
+            await sleep(100)
+          }
+          return {seconds: (performance.now() - started) / 1000}
+        } finally {
+          await sh('docker', ['rm', '-f', '-v', id]).catch(() => undefined)
+        }
+      },
+    )
+    return {'up to ready': result, down: {runs: downs, median: median(downs)}}
+  },
+
+  /**
+   * A 3-node local cluster (`evt up --nodes 3 --no-provision`) to ready (all nodes up, cluster formed,
+   * management answering) vs one node's `evt up --no-provision`, alternately; in the first run also the
+   * cluster's memory at rest (RSS of its VMs and epmd, 10 s after ready) and `evt scenario quorum-failover`.
+   */
+  async cluster() {
+    const env = {EVT_HOME: home}
+    let rest
+    let failover
+    const runs = Math.min(RUNS, 3)
+    const result = await alternate(
+      async () => {
+        const up = await evt(
+          ['up', '--runtime', 'local', '--nodes', '3', '--name', 'bench-cluster', '--no-provision', '--json'],
+          {env},
+        )
+        if (up.code !== 0) throw new Error(`evt up --nodes 3 exited ${up.code}: ${lastLine(up.stderr)}`)
+        if (!rest) {
+          await sleep(10_000)
+          const pids = processesWithEnv('RABBITMQ_NODENAME=evt-bench-cluster-')
+          rest = {processes: pids.length, rssMb: pids.reduce((n, p) => n + (rssMb(p) ?? 0), 0)}
+          log(`   memory at rest: ${rest.rssMb} MB over ${rest.processes} processes`)
+          const sc = await evt(['scenario', 'quorum-failover', '--name', 'bench-cluster', '--json'], {env})
+          let report
+          try {
+            report = JSON.parse(sc.stdout)
+          } catch {
+            report = undefined
+          }
+          const r = report?.scenarios?.[0]
+          const note = (r?.notes ?? []).join(' ')
+          failover = {
+            status: r?.status ?? `exit ${sc.code}`,
+            seconds: sc.ms / 1000,
+            newLeaderSeconds: Number(/after ([\d.]+) s/.exec(note)?.[1]),
+            resumeSeconds: Number(/resumed ([\d.-]+) s after/.exec(note)?.[1]),
+            notes: r?.notes ?? [lastLine(sc.stderr)],
+          }
+          log(
+            `   quorum-failover: ${failover.status} in ${failover.seconds.toFixed(1)} s (new leader ${failover.newLeaderSeconds} s)`,
+          )
+        }
+        const down = await evt(['down', '--name', 'bench-cluster', '--json'], {env})
+        if (down.code !== 0) throw new Error(`evt down exited ${down.code}: ${lastLine(down.stderr)}`)
+        return {seconds: up.ms / 1000, downSeconds: down.ms / 1000}
+      },
+      async () => {
+        const up = await evt(['up', '--runtime', 'local', '--name', 'bench-one', '--no-provision', '--json'], {env})
+        if (up.code !== 0) throw new Error(`evt up exited ${up.code}: ${lastLine(up.stderr)}`)
+        await evt(['down', '--name', 'bench-one'], {env, quiet: true})
+        return {seconds: up.ms / 1000}
+      },
+      runs,
+    )
+    return {'cluster to ready': result, rest, failover}
+  },
+
   /** RSS of evt tail --json over MEMORY_COUNT messages, fed by raw-publisher.js while it runs. */
   async 'tail-memory'() {
     await requireCommand('tail')
@@ -412,7 +677,14 @@ function summaryRows(r) {
     0.9,
   )
   rate('publish', 'transient, no confirms', 'rate', '`evt publish` transient, no confirms vs raw amqplib', 0.9)
-  rate('tail', 'tail --json to a pipe', 'rate', '`evt tail --json` to a pipe vs raw consumer', 0.9)
+  rate(
+    'replay',
+    'publish --from a recording',
+    'rate',
+    '`evt publish --from` a recording vs raw amqplib (same messages)',
+    0.9,
+  )
+  rate('tail', 'tail --json to a pipe', 'rate', '`evt tail --json` to a pipe vs raw consumer', 0.95)
   for (const v of ['persistent, confirms 1000', 'transient, no confirms']) {
     rate('bench', v, 'publishRate', `\`evt bench\` publish rate (${v}) vs raw clients`, 0.9)
     rate('bench', v, 'consumeRate', `\`evt bench\` consume rate (${v}) vs raw clients`, 0.9)
@@ -468,6 +740,102 @@ function summaryRows(r) {
       pass: ud.down.median <= 1,
     })
   } else push({what: '`evt up` / `evt down`', error: ud?.error ?? 'not run'})
+  current = 'provision'
+  const pv = s.provision?.['provision 10k']
+  if (pv) {
+    const n = fmtInt(r.settings?.provisionCount ?? 10_000)
+    const e = pv.evt.median.seconds
+    const b = pv.baseline.median.seconds
+    const q = ratio(e, b)
+    push({
+      what: `\`evt provision\` ${n} queues + ${n} bindings vs the management API's import (POST /api/definitions)`,
+      evt: `${e.toFixed(1)} s`,
+      baseline: `${b.toFixed(1)} s`,
+      ratio: q,
+      goal: '≤ 1.5×',
+      pass: q <= 1.5,
+    })
+    push({
+      what: `\`evt provision\` rerun of the same ${n}-queue file (no changes)`,
+      evt: `${pv.evt.median.noopSeconds.toFixed(2)} s`,
+      baseline: '',
+      ratio: Number.NaN,
+      goal: '–',
+      pass: undefined,
+    })
+  } else push({what: '`evt provision` 10,000 queues vs the management import', error: s.provision?.error ?? 'not run'})
+  current = 'scenarios'
+  const sc = s.scenarios?.['scenario --all']
+  if (sc) {
+    const e = sc.evt.median.seconds
+    const b = sc.baseline.median.seconds
+    push({
+      what: `\`evt scenario --all\` (${sc.evt.median.scenarios} scenarios) on an \`evt up\` broker vs the same with \`--concurrency 1\``,
+      evt: `${e.toFixed(1)} s`,
+      baseline: `${b.toFixed(1)} s`,
+      ratio: ratio(e, b),
+      goal: '≤ 12 s',
+      pass: e <= 12,
+    })
+  } else push({what: '`evt scenario --all` concurrent vs sequential', error: s.scenarios?.error ?? 'not run'})
+  current = 'container'
+  const ct = s.container
+  if (ct?.['up to ready']) {
+    const e = ct['up to ready'].evt.median.seconds
+    const b = ct['up to ready'].baseline.median.seconds
+    const q = ratio(e, b)
+    push({
+      what: `\`evt up --runtime container --no-provision\` to ready vs bare \`docker run\` of the same image (${r.versions?.image ?? 'EVT_IMAGE'})`,
+      evt: `${e.toFixed(2)} s`,
+      baseline: `${b.toFixed(2)} s`,
+      ratio: q,
+      goal: '≤ 1.15×',
+      pass: q <= 1.15,
+    })
+    push({
+      what: '`evt down` of a container',
+      evt: `${ct.down.median.toFixed(2)} s`,
+      baseline: '',
+      ratio: Number.NaN,
+      goal: '≤ 1.5 s',
+      pass: ct.down.median <= 1.5,
+    })
+  } else push({what: '`evt up` / `evt down` on a container', error: ct?.notRun ?? ct?.error ?? 'not run'})
+  current = 'cluster'
+  const cl = s.cluster
+  if (cl?.['cluster to ready']) {
+    const e = cl['cluster to ready'].evt.median.seconds
+    const b = cl['cluster to ready'].baseline.median.seconds
+    const q = ratio(e, b)
+    push({
+      what: '`evt up --nodes 3` (local cluster) to ready vs one node `evt up` (both --no-provision)',
+      evt: `${e.toFixed(2)} s`,
+      baseline: `${b.toFixed(2)} s`,
+      ratio: q,
+      goal: '≤ 1.6×',
+      pass: q <= 1.6,
+    })
+    if (cl.rest) {
+      push({
+        what: `3-node cluster memory at rest (RSS of ${cl.rest.processes} processes, 10 s after ready)`,
+        evt: `${cl.rest.rssMb} MB`,
+        baseline: '',
+        ratio: Number.NaN,
+        goal: '–',
+        pass: undefined,
+      })
+    }
+    if (cl.failover) {
+      push({
+        what: `\`evt scenario quorum-failover\` (${cl.failover.status}; new leader after ${cl.failover.newLeaderSeconds} s, publishing resumed after ${cl.failover.resumeSeconds} s)`,
+        evt: `${cl.failover.seconds.toFixed(1)} s`,
+        baseline: '',
+        ratio: Number.NaN,
+        goal: '≤ 40 s, passed',
+        pass: cl.failover.seconds <= 40 && cl.failover.status === 'passed',
+      })
+    }
+  } else push({what: '`evt up --nodes 3`', error: cl?.error ?? 'not run'})
   current = 'tail-memory'
   const mem = s['tail-memory']
   if (mem && !mem.error) {
@@ -552,6 +920,7 @@ function markdown(r, rows, resultsPath) {
     '- **bench**: `evt bench --count N --size 600 --prefetch 1000 --multi-ack 100` against `bench/raw-bench.js`: the same work in one process with bare amqplib (one producer and one consumer connection, a durable direct exchange and classic queue), rates measured the same way (from the first publish to the last publish, and to the last delivery).',
     '- **cold start**: wall-clock time of the process, after one warm-up run.',
     '- **up / down**: `evt up --runtime local` until it exits (node ready, topology applied) against `bench/bare-node.js` (rabbitmq-server with its own dir, ports and management plugin) until AMQP and management answer; `evt down` until it exits.',
+    '- **container**: `evt up --runtime container --no-provision` until it exits (container ready: AMQP and management answer) against `docker run -d` of the same image with the same two ports published on loopback, polled every 100 ms until AMQP and management answer, alternately; `evt down` until it exits. Needs `DOCKER_HOST` and `EVT_IMAGE` (see docs/containers.md).',
     '- **tail memory** (`--only tail-memory`): RSS of the `evt tail` process, sampled every second while raw-publisher.js feeds the queue.',
     '',
     'The machine is a 2-core box shared by the broker and both clients: absolute rates vary between runs; the ratios are what the goals are about.',
@@ -727,6 +1096,20 @@ async function startBareNodeModule() {
   return import(join(ROOT, 'bench', 'bare-node.js'))
 }
 
+/** Pids whose environment holds needle (Linux /proc): every process of a private node or cluster. */
+function processesWithEnv(needle) {
+  const pids = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      if (readFileSync(`/proc/${entry}/environ`, 'utf8').includes(needle)) pids.push(Number(entry))
+    } catch {
+      // gone, or not ours
+    }
+  }
+  return pids
+}
+
 function rssMb(pid) {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8')
@@ -790,6 +1173,22 @@ function fatal(msg) {
   process.exit(2)
 }
 
+/** A section that cannot run here: logged, and left out so BENCHMARKS.md keeps earlier figures. */
+function notRun(reason) {
+  log(`   not run: ${reason}`)
+  return undefined
+}
+
+/** Run a command; resolves with its stdout, rejects with its stderr's last line. */
+function sh(cmd, args) {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, {timeout: 120_000}, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${cmd} ${args[0]}: ${lastLine(stderr) || err.message}`))
+      else resolve(stdout)
+    })
+  })
+}
+
 function lastLine(text) {
   return (
     String(text)
@@ -821,7 +1220,9 @@ async function main() {
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
   try {
-    const needsBroker = sections.some((s) => ['publish', 'tail', 'bench', 'tail-memory'].includes(s))
+    const needsBroker = sections.some((s) =>
+      ['publish', 'replay', 'tail', 'bench', 'tail-memory', 'provision'].includes(s),
+    )
     if (needsBroker) {
       log('Starting a private RabbitMQ node ...')
       broker = await startBroker({runtime: 'local', name: 'bench'})
@@ -835,8 +1236,11 @@ async function main() {
         results.sections[section] = await SECTIONS[section]()
       } catch (err) {
         exitCode = 1
-        results.sections[section] = {error: String(err?.message ?? err)}
-        log(`section ${section} failed: ${err?.message ?? err}`)
+        // The cause says what the one-line message leaves out (a socket reset, a timeout).
+        const cause = err?.cause?.cause?.message ?? err?.cause?.message
+        const message = `${err?.message ?? err}${cause ? ` (${cause})` : ''}`
+        results.sections[section] = {error: message}
+        log(`section ${section} failed: ${message}`)
       }
     }
   } finally {

@@ -1,13 +1,15 @@
 import {Command, Flags, type Interfaces} from '@oclif/core'
-import type {BrokerRecord} from './broker/types.js'
-import {type ConnectionSettings, resolveConnection} from './config/resolve.js'
-import {DEFAULT_BROKER_NAME, readBrokerRecord, stateHome} from './config/state.js'
-import {type EvtError, formatError} from './errors.js'
+import {type ConnectionSettings, chooseBroker, resolveConnection} from './config/resolve.js'
+import {DEFAULT_BROKER_NAME, listBrokerNames, readBrokerRecord, stateHome, validateBrokerName} from './config/state.js'
+import {EvtError, formatError} from './errors.js'
 import {toEvtError} from './errors-map.js'
-import {canPrompt} from './report/terminal.js'
+import {projectBrokerDefaults} from './project/project.js'
+import {canPrompt} from './ui/terminal.js'
+import {InterruptedError, SIGNAL_EXIT_CODE} from './util/signals.js'
 
+/** A command's own flag wins over a base flag of the same name (as oclif merges them). */
 export type EvtFlags<T extends typeof Command> = Interfaces.InferredFlags<
-  (typeof BaseCommand)['baseFlags'] & T['flags']
+  Omit<(typeof BaseCommand)['baseFlags'], keyof T['flags']> & T['flags']
 >
 export type EvtArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
 
@@ -31,8 +33,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     }),
     vhost: Flags.string({summary: 'Virtual host to work in (env EVT_VHOST).', helpGroup: 'CONNECTION'}),
     name: Flags.string({
-      summary: 'Which broker started by `evt up` to use (env EVT_BROKER).',
-      default: async () => process.env.EVT_BROKER ?? DEFAULT_BROKER_NAME,
+      summary:
+        'Which broker started by `evt up` to use (env EVT_BROKER; default: evt.yaml broker.name, else the only one recorded, else "default").',
       helpGroup: 'CONNECTION',
     }),
     'no-input': Flags.boolean({
@@ -58,24 +60,90 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.args = args as EvtArgs<T>
   }
 
-  /** The `evt up` broker named by --name, if one is recorded. */
-  protected async brokerRecord(): Promise<BrokerRecord | undefined> {
-    return readBrokerRecord(stateHome(), this.flags.name)
+  /** The state folder (EVT_HOME, else the nearest .evt up from here, else ./.evt). */
+  protected stateHome(): string {
+    return stateHome()
   }
 
-  /** Where the broker is: flag > env > `evt up` state > default. */
-  protected async connection(): Promise<ConnectionSettings> {
-    const record = await this.brokerRecord()
-    const flags = this.flags as {url?: string; 'management-url'?: string; vhost?: string}
-    return resolveConnection(
+  /** The broker name for `evt up`-like commands: --name, EVT_BROKER, or "default"; always a valid name. */
+  protected brokerName(): string {
+    const flag = (this.flags as {name?: string}).name
+    if (flag !== undefined) return validateBrokerName(flag, '--name')
+    if (process.env.EVT_BROKER) return validateBrokerName(process.env.EVT_BROKER, 'EVT_BROKER')
+    const fromProject = projectBrokerDefaults().name
+    if (fromProject) return validateBrokerName(fromProject, 'broker.name in evt.yaml')
+    return DEFAULT_BROKER_NAME
+  }
+
+  /** What the last connection() resolved, so that an unreachable broker's error can say which was tried. */
+  private resolved?: ConnectionSettings
+
+  /**
+   * Where the broker is; see chooseBroker for the order. It never guesses a broker that was not asked for.
+   * `name` stands for --name (a command that takes several names asks once per name).
+   */
+  protected async connection(options: {name?: string} = {}): Promise<ConnectionSettings> {
+    const home = this.stateHome()
+    const flags = this.flags as {url?: string; 'management-url'?: string; vhost?: string; name?: string | string[]}
+    const flagName = options.name ?? (Array.isArray(flags.name) ? flags.name[0] : flags.name)
+    const choice = chooseBroker({
+      flagName,
+      flagUrl: flags.url,
+      projectName: projectBrokerDefaults().name,
+      env: process.env,
+      home,
+      recorded: await listBrokerNames(home),
+    })
+    const record = choice.kind === 'record' ? await readBrokerRecord(home, choice.name) : undefined
+    const why =
+      choice.kind !== 'record'
+        ? ''
+        : choice.how === 'flag'
+          ? ' (--name)'
+          : choice.how === 'env'
+            ? ' (EVT_BROKER)'
+            : choice.how === 'project'
+              ? ' (broker.name in evt.yaml)'
+              : choice.how === 'only'
+                ? ' (the only one recorded)'
+                : ''
+    const origin =
+      choice.kind === 'record'
+        ? `the broker "${choice.name}" recorded in ${home}${why}${record?.state === 'stopped' ? ', stopped with `evt down --keep-data`' : ''}`
+        : choice.kind === 'default'
+          ? `the default URL: no --url, --name, RABBITMQ_URL or broker recorded in ${home}`
+          : undefined
+    this.resolved = resolveConnection(
       {url: flags.url, managementUrl: flags['management-url'], vhost: flags.vhost},
       process.env,
       record,
+      {named: choice.kind === 'record' && (choice.how === 'flag' || choice.how === 'env'), origin},
     )
+    return this.resolved
+  }
+
+  /** An unreachable broker's error says which broker evt tried, and why that one. */
+  private withOrigin(err: EvtError): EvtError {
+    const settings = this.resolved
+    if (err.exitCode !== 3 || !settings?.origin) return err
+    let hint = err.hint
+    const generic = hint === undefined || /^Start one with/.test(hint)
+    if (settings.source === 'state' && settings.broker && generic) {
+      const name = settings.broker.name
+      hint = `Start it again with \`evt up --name ${name}\`, or remove it with \`evt down --name ${name}\``
+    } else if (settings.source === 'default' && (generic || /evt provision/.test(hint ?? ''))) {
+      hint = 'Start one with `evt up` (it records it for the other commands), or pass --url / set RABBITMQ_URL'
+    }
+    return new EvtError(`${err.message} (tried ${settings.origin})`, {
+      exitCode: err.exitCode,
+      hint,
+      details: err.details,
+      cause: err,
+    })
   }
 
   protected canPrompt(): boolean {
-    return canPrompt({noInput: this.flags['no-input'], json: this.jsonEnabled()})
+    return canPrompt({noInput: (this.flags as {'no-input'?: boolean})['no-input'], json: this.jsonEnabled()})
   }
 
   /** Status lines go to stderr so stdout stays clean for data (and --json). */
@@ -83,11 +151,31 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (!this.jsonEnabled()) this.logToStderr(message)
   }
 
+  /** A one-line notice that matters even under --json (a fallback, a cleanup): always to stderr. */
+  protected notice(message: string): void {
+    // oclif's logToStderr is silent under --json; a notice is not.
+    process.stderr.write(`${message}\n`)
+  }
+
+  /** Progress chatter ("Starting ..."): only on a terminal; piped or under --json evt stays quiet. */
+  protected progress(message: string): void {
+    if (process.stderr.isTTY) this.info(message)
+  }
+
   public override async catch(err: Error & {code?: string; oclif?: {exit?: number}}): Promise<unknown> {
     // this.exit() throws an ExitError: let oclif handle it as usual.
     if (err.code === 'EEXIT') throw err
+    // Ctrl-C / SIGTERM: what was started is cleaned up by now; exit like a process killed by that signal.
+    if (err instanceof InterruptedError) {
+      process.exitCode = SIGNAL_EXIT_CODE[err.signalName]
+      if (!this.jsonEnabled()) this.logToStderr(`Interrupted (${err.signalName}): what was being started was removed.`)
+      else this.logJson({error: {message: err.message, exitCode: process.exitCode}})
+      return undefined
+    }
     // --help and --version are handled before run(); parse errors of oclif carry an exit code.
-    const evtError: EvtError = toEvtError(err)
+    const evtError: EvtError = this.withOrigin(
+      toEvtError(err, {flagNames: Object.keys({...BaseCommand.baseFlags, ...this.ctor.flags})}),
+    )
     process.exitCode = evtError.exitCode
     if (this.jsonEnabled()) {
       this.logJson({

@@ -50,11 +50,13 @@ export class CheckFailedError extends EvtError {
   }
 }
 
-export function isEvtError(err: unknown): err is EvtError {
-  return err instanceof EvtError
-}
-
-/** One line: message, then the hint when there is one. */
+/**
+ * One line: message, then the hint when there is one. Multi-line detail (a log tail, a list of schema
+ * errors) goes under that line, indented, so the first line is always the whole story in brief.
+ */
 export function formatError(err: EvtError): string {
-  return err.hint ? `${err.message}. ${err.hint}` : err.message
+  const text = err.hint ? `${err.message.trimEnd()}. ${err.hint}` : err.message
+  const [first, ...rest] = text.split('\n')
+  const more = rest.filter((l) => l.trim() !== '')
+  return more.length === 0 ? first : [first.replace(/[:.]?\s*$/, ':'), ...more.map((l) => `  ${l.trim()}`)].join('\n')
 }

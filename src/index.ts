@@ -1,7 +1,7 @@
 /**
  * evt as a library: the same modules the CLI uses, for a team's own test suite.
  *
- *   import {startBroker} from 'evt'
+ *   import {startBroker} from 'evt-rabbitmq'
  *   const broker = await startBroker({runtime: 'local'})
  *   ...
  *   await broker.stop()
@@ -21,7 +21,24 @@ export {ManagementClient} from './management/client.js'
 export {brokerStatus} from './status/broker-status.js'
 
 // Topology (provisioning)
-export * from './topology/index.js'
+export {
+  countPlan,
+  type Definitions,
+  exportDefinitions,
+  fixtureTopologyFiles,
+  loadDefinitionsFiles,
+  loadTopology,
+  type PlanCounts,
+  type PlanItem,
+  planDefinitions,
+  type ProvisionOptions,
+  type ProvisionResult,
+  type ProvisionSummary,
+  provision,
+  readDefinitionsFiles,
+  routeMessage,
+  topicMatches,
+} from './topology/index.js'
 
 // Catalogue and publishing
 export {type Catalogue, createCatalogue, eventsDir, loadCatalogue} from './catalogue/catalogue.js'
@@ -46,7 +63,8 @@ export {
   publishEvents,
   type TypePublishSummary,
 } from './publish/publisher.js'
-export {createProgress, type ProgressBar, type ProgressOptions} from './report/progress.js'
+export {type RecordedMessage, type ReplayOptions, readRecording, replayRecording} from './publish/replay.js'
+export {createProgress, type ProgressBar, type ProgressOptions} from './ui/progress.js'
 
 // Tailing
 export {
@@ -54,6 +72,7 @@ export {
   compileWhere,
   decodeBody,
   formatSummary,
+  hexDump,
   ndjsonLine,
   type OutputMode,
   prettyLine,
@@ -66,11 +85,12 @@ export {
   type TailSummary,
   type TapPlan,
   type TargetRequest,
+  unwrapTrace,
 } from './tail/index.js'
 
 // Scenarios
-export {scenarioJunit, writeScenarioJunit} from './report/junit.js'
-export {formatScenarioList, formatScenarioReport} from './report/scenario-report.js'
+export {scenarioJunit, writeScenarioJunit} from './scenarios/junit.js'
+export {formatScenarioList, formatScenarioReport} from './scenarios/report.js'
 export {acquireScenarioBroker, type ScenarioBroker, withScenarioBroker} from './scenarios/broker.js'
 export {
   applyParams,
@@ -100,5 +120,5 @@ export {
 } from './bench/options.js'
 export {formatBenchReport} from './bench/report.js'
 export {type BenchReport, type BenchSample, type BenchTarget, runBench} from './bench/run.js'
-export {LatencyRecorder, type LatencySummary, median, ratio} from './bench/stats.js'
+export {LatencyRecorder, type LatencySummary} from './bench/stats.js'
 export {evaluateThresholds, type ThresholdResult} from './bench/thresholds.js'

@@ -17,17 +17,46 @@ export interface ConnectOptions {
 export async function connectAmqp(url: string, options: ConnectOptions = {}): Promise<ChannelModel> {
   const amqp = await import('amqplib')
   const timeout = options.timeoutMs ?? 5000
+  const parts = amqpConnectParts(url)
+  // A deadline for the whole connect (TCP, TLS, handshake), not an idle timer: a server that trickles bytes
+  // must not hold us forever. Aborting the signal destroys the socket.
+  const abort = new AbortController()
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const err = new ConnectDeadlineError(timeout)
+      abort.abort(err)
+      reject(err)
+    }, timeout)
+  })
+  // Passed through to net.connect, whose `signal` destroys the socket.
+  const socketOptions = {
+    noDelay: true,
+    timeout,
+    signal: abort.signal,
+    clientProperties: {connection_name: options.connectionName ?? 'evt'},
+  }
+  const attempt = amqp.connect({...parts, heartbeat: options.heartbeatSeconds ?? 30}, socketOptions)
   try {
-    return await amqp.connect(
-      {...amqpConnectParts(url), heartbeat: options.heartbeatSeconds ?? 30},
-      {
-        noDelay: true,
-        timeout,
-        clientProperties: {connection_name: options.connectionName ?? 'evt'},
-      },
-    )
+    return await Promise.race([attempt, deadline])
   } catch (err) {
+    // A connection that opens after all is closed, not leaked.
+    attempt.then(
+      (c) => c.close().catch(() => undefined),
+      () => undefined,
+    )
     throw describeConnectError(err, url)
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** The connect deadline passed. */
+export class ConnectDeadlineError extends Error {
+  readonly code = 'ETIMEDOUT'
+  constructor(readonly timeoutMs: number) {
+    super(`connect timed out after ${timeoutMs} ms`)
+    this.name = 'ConnectDeadlineError'
   }
 }
 
@@ -64,6 +93,12 @@ export function describeConnectError(err: unknown, url: string): EvtError {
   if (e?.code === 'ECONNREFUSED') return new UnreachableError(`nothing is listening at ${masked}`, startHint, err)
   if (e?.code === 'ENOTFOUND' || e?.code === 'EAI_AGAIN')
     return new UnreachableError(`cannot resolve host ${parts.host} (${masked})`, 'Check the host name in --url', err)
+  if (err instanceof ConnectDeadlineError)
+    return new UnreachableError(
+      `no complete answer from ${where} (${masked}) within ${err.timeoutMs / 1000} s`,
+      'Check that it is a RabbitMQ AMQP port and that the broker is healthy',
+      err,
+    )
   if (e?.code === 'ETIMEDOUT' || /timeout|timed out/i.test(msg))
     return new UnreachableError(`no answer from ${where} (${masked}) in time`, startHint, err)
   if (/ACCESS_REFUSED|ACCESS-REFUSED|403/.test(msg) || /PLAIN login refused/i.test(msg))

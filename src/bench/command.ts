@@ -1,5 +1,6 @@
 import type {ConnectionSettings} from '../config/resolve.js'
 import {CheckFailedError} from '../errors.js'
+import {interruptScope} from '../util/signals.js'
 import {type BenchExpectations, type BenchInput, validateBenchOptions, validateExpectations} from './options.js'
 import {eventBodies} from './payload.js'
 import {formatBenchReport, formatLiveLine} from './report.js'
@@ -21,10 +22,7 @@ export async function benchCommand(input: BenchCommandInput): Promise<BenchRepor
   const expect = validateExpectations(input.expect, options)
   const events = options.event ? await eventBodies(options.event) : undefined
 
-  const abort = new AbortController()
-  const onSignal = () => abort.abort()
-  process.once('SIGINT', onSignal)
-  process.once('SIGTERM', onSignal)
+  const interrupts = interruptScope()
   const live = !input.json && Boolean(process.stderr.isTTY)
   if (!input.json)
     input.info(
@@ -36,14 +34,13 @@ export async function benchCommand(input: BenchCommandInput): Promise<BenchRepor
       options,
       {amqpUrl: input.connection.amqpUrl, managementUrl: input.connection.managementUrl},
       {
-        signal: abort.signal,
+        signal: interrupts.signal,
         eventBodies: events,
         onSample: live ? (s) => process.stderr.write(`${formatLiveLine(s, options.confirm > 0)}\n`) : undefined,
       },
     )
   } finally {
-    process.removeListener('SIGINT', onSignal)
-    process.removeListener('SIGTERM', onSignal)
+    interrupts.dispose()
   }
 
   report.thresholds = evaluateThresholds(

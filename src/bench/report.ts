@@ -1,6 +1,6 @@
 import {createRequire} from 'node:module'
-import {renderTable} from '../report/table.js'
-import {colorEnabled, painter} from '../report/terminal.js'
+import {renderTable} from '../ui/table.js'
+import {colorEnabled, painter} from '../ui/terminal.js'
 import type {BenchReport, BenchSample} from './run.js'
 import {PERCENTILES} from './stats.js'
 import {formatInt, formatMs} from './thresholds.js'

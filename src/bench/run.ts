@@ -5,6 +5,7 @@ import {connectAmqp} from '../amqp/connect.js'
 import {maskUrl, withVhost} from '../config/url.js'
 import {CheckFailedError} from '../errors.js'
 import {ManagementClient} from '../management/client.js'
+import {sleep} from '../util/time.js'
 import type {BenchOptions} from './options.js'
 import {LatencyRecorder, type LatencySummary, ratePerSecond, round3} from './stats.js'
 import type {ThresholdResult} from './thresholds.js'
@@ -65,7 +66,6 @@ export interface BenchHooks {
 }
 
 const now = (): number => performance.timeOrigin + performance.now()
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 interface Totals {
   published: number

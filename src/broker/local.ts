@@ -6,8 +6,11 @@ import {tmpdir} from 'node:os'
 import {delimiter, join} from 'node:path'
 import {buildAmqpUrl} from '../config/url.js'
 import {UnreachableError, UsageError} from '../errors.js'
-import {amqpAnswers, freePort, managementAnswers, portInUse, waitFor} from './probe.js'
+import {waitFor} from '../util/time.js'
+import {amqpAnswers, freePort, managementAnswers, portInUse} from './probe.js'
+import {belongsToNode, isAlive, nodeProcesses, sendSignal} from './process.js'
 import {type BrokerRecord, type LocalNodeFacts, RecordedBroker, type StartOptions, type StopOptions} from './types.js'
+import {type CleanupHandle, registerCleanup} from './watchdog.js'
 
 /** Folders where the RabbitMQ server scripts live, most specific first. */
 const BIN_DIRS = [
@@ -27,7 +30,7 @@ export function findRabbitmqBinDir(env: NodeJS.ProcessEnv = process.env): string
 }
 
 /** The node's rabbitmq.conf: loopback only, its own ports and user. */
-export function nodeConfig(facts: LocalNodeFacts, username: string, password: string): string {
+export function nodeConfig(facts: LocalNodeFacts, username: string, password: string, extra: string[] = []): string {
   return [
     `listeners.tcp.1 = 127.0.0.1:${facts.ports.amqp}`,
     `default_user = ${username}`,
@@ -42,6 +45,7 @@ export function nodeConfig(facts: LocalNodeFacts, username: string, password: st
     'log.file.level = info',
     'management.tcp.ip = 127.0.0.1',
     `management.tcp.port = ${facts.ports.management}`,
+    ...extra,
     '',
   ].join('\n')
 }
@@ -49,7 +53,13 @@ export function nodeConfig(facts: LocalNodeFacts, username: string, password: st
 /** The environment that isolates a node (and any CLI call at it) from the machine's own RabbitMQ. */
 export function nodeEnv(facts: LocalNodeFacts, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const d = facts.dataDir
-  const erlArgs = '-kernel inet_dist_use_interface {127,0,0,1}'
+  const erlArgs = [
+    '-kernel inet_dist_use_interface {127,0,0,1}',
+    ...(facts.netTicktime ? [`-kernel net_ticktime ${facts.netTicktime}`] : []),
+    ...(facts.distSourceIp
+      ? [`-kernel inet_dist_connect_options [{ip,{${facts.distSourceIp.replace(/\./g, ',')}}}]`]
+      : []),
+  ].join(' ')
   return {
     PATH: base.PATH,
     LANG: base.LANG ?? 'C.UTF-8',
@@ -74,29 +84,6 @@ export function nodeEnv(facts: LocalNodeFacts, base: NodeJS.ProcessEnv = process
   }
 }
 
-function isAlive(pid: number | undefined): boolean {
-  if (!pid) return false
-  try {
-    process.kill(pid, 0)
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-  // A killed VM whose parent has not reaped it yet is a zombie: dead for our purposes.
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
-  } catch {
-    return true
-  }
-}
-
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig)
-  } catch {
-    // already gone
-  }
-}
-
 /** The Erlang VM's pid, from the pid file the node writes once it has booted far enough. */
 function readVmPid(facts: LocalNodeFacts): number | undefined {
   try {
@@ -104,16 +91,6 @@ function readVmPid(facts: LocalNodeFacts): number | undefined {
     return Number.isInteger(pid) && pid > 0 ? pid : undefined
   } catch {
     return undefined
-  }
-}
-
-/** Whether pid still runs a RabbitMQ launcher (guards against a recycled pid after a reboot). */
-function isOurProcess(pid: number): boolean {
-  if (!isAlive(pid)) return false
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('rabbitmq')
-  } catch {
-    return true // no /proc (macOS): trust the record
   }
 }
 
@@ -137,6 +114,7 @@ export class LocalBroker extends RecordedBroker<BrokerRecord & {local: LocalNode
   readonly canRestart = true
   private child?: ChildProcess
   private exitHook?: () => void
+  private cleanup?: CleanupHandle
 
   constructor(
     record: BrokerRecord & {local: LocalNodeFacts},
@@ -149,8 +127,11 @@ export class LocalBroker extends RecordedBroker<BrokerRecord & {local: LocalNode
     return this.record.local
   }
 
-  /** Launch the node on its data folder and wait for AMQP and the management API. */
-  async launch(timeoutMs = 60_000, signal?: AbortSignal): Promise<void> {
+  /**
+   * Launch the node on its data folder and wait for AMQP and the management API. onSpawn runs as soon as
+   * the launcher has a pid (`evt up` records it there, before waiting).
+   */
+  async launch(timeoutMs = 60_000, signal?: AbortSignal, onSpawn?: () => Promise<void>): Promise<void> {
     const binDir = findRabbitmqBinDir()
     if (!binDir) throw noRabbitmqError()
     const facts = this.facts
@@ -178,16 +159,17 @@ export class LocalBroker extends RecordedBroker<BrokerRecord & {local: LocalNode
       (await amqpAnswers('127.0.0.1', facts.ports.amqp)) && (await managementAnswers(this.managementUrl))
     let ok = false
     try {
+      await onSpawn?.()
       ok = await waitFor(ready, {timeoutMs, intervalMs: 50, signal, stillAlive: () => !exited})
     } catch (err) {
       await this.kill()
-      await stopEpmd(facts)
+      await stopOwnEpmd(facts)
       throw err
     }
     if (!ok) {
       const tail = logTail(facts)
       await this.kill()
-      await stopEpmd(facts)
+      await stopOwnEpmd(facts)
       throw new UnreachableError(
         exited
           ? 'the RabbitMQ node exited while starting'
@@ -197,14 +179,25 @@ export class LocalBroker extends RecordedBroker<BrokerRecord & {local: LocalNode
     }
   }
 
+  /**
+   * A throwaway node dies with its owner, even on SIGKILL: a watchdog process kills it and removes its
+   * folder once this process is gone (stop() releases it).
+   */
+  watch(): void {
+    if (this.cleanup) return
+    const f = this.facts
+    this.cleanup = registerCleanup([
+      {kind: 'kill-node', nodeName: f.nodeName, pidFile: join(f.dataDir, 'rabbitmq.pid')},
+      ...(f.ownsDataDir ? [{kind: 'remove-path' as const, path: f.dataDir}] : []),
+    ])
+  }
+
   private installExitHook(): void {
     if (this.exitHook) return
     // A library user's process that dies without stop() must not leave a node behind.
     this.exitHook = () => {
-      const vm = readVmPid(this.facts)
-      if (vm) signal(vm, 'SIGKILL')
-      signal(-this.facts.launcherPid, 'SIGKILL')
-      stopEpmdSync(this.facts)
+      for (const pid of this.nodePids()) sendSignal(pid, 'SIGKILL')
+      if (!this.facts.epmdMarker) stopEpmdSync(this.facts)
     }
     process.once('exit', this.exitHook)
   }
@@ -214,26 +207,45 @@ export class LocalBroker extends RecordedBroker<BrokerRecord & {local: LocalNode
     this.exitHook = undefined
   }
 
-  /** SIGKILL the VM and the launcher's process group, and wait until they are gone. */
-  private async kill(): Promise<void> {
+  /**
+   * The node's processes, each checked to be this node's own (its environment names the node): the VM from
+   * the pid file, the launcher, and on Linux whatever else runs with the node's name (a launcher whose pid
+   * was never recorded, helpers). A recycled pid or a planted pid file is never signalled.
+   */
+  nodePids(): number[] {
+    const {nodeName, launcherPid} = this.facts
+    const pids = new Set<number>()
     const vm = readVmPid(this.facts)
-    if (vm) signal(vm, 'SIGKILL')
-    if (isOurProcess(this.facts.launcherPid)) signal(-this.facts.launcherPid, 'SIGKILL')
-    await waitFor(async () => !isAlive(vm) && !isAlive(this.child?.exitCode === null ? this.child.pid : undefined), {
+    if (vm && belongsToNode(vm, nodeName)) pids.add(vm)
+    if (launcherPid && belongsToNode(launcherPid, nodeName)) pids.add(launcherPid)
+    for (const pid of nodeProcesses(nodeName)) pids.add(pid)
+    return [...pids]
+  }
+
+  /** SIGKILL every process of the node, and wait until they are gone. */
+  async kill(): Promise<void> {
+    const pids = this.nodePids()
+    for (const pid of pids) sendSignal(pid, 'SIGKILL')
+    await waitFor(async () => pids.every((p) => !isAlive(p)) && !isAlive(this.ownChildPid()), {
       timeoutMs: 5000,
       intervalMs: 20,
     })
   }
 
+  private ownChildPid(): number | undefined {
+    return this.child && this.child.exitCode === null && this.child.signalCode === null ? this.child.pid : undefined
+  }
+
   /** SIGTERM to the VM, which stops the node cleanly (flushes queues), then wait for it to exit. */
   private async terminate(): Promise<void> {
     const vm = readVmPid(this.facts)
-    if (!vm) return this.kill()
-    signal(vm, 'SIGTERM')
+    if (!vm || !belongsToNode(vm, this.facts.nodeName)) return this.kill()
+    sendSignal(vm, 'SIGTERM')
     const gone = await waitFor(async () => !isAlive(vm), {timeoutMs: 60_000, intervalMs: 50})
     if (!gone) await this.kill()
-    // The launcher shell exits right after the VM.
-    await waitFor(async () => !isOurProcess(this.facts.launcherPid), {timeoutMs: 2000, intervalMs: 20})
+    // The launcher shell exits right after the VM; anything left (helpers) is killed.
+    const rest = () => this.nodePids().filter((p) => p !== vm)
+    if (!(await waitFor(async () => rest().length === 0, {timeoutMs: 2000, intervalMs: 20}))) await this.kill()
   }
 
   async restart(): Promise<void> {
@@ -247,11 +259,13 @@ export class LocalBroker extends RecordedBroker<BrokerRecord & {local: LocalNode
   }
 
   async stop(options: StopOptions = {}): Promise<void> {
-    if (options.graceful) await this.terminate()
+    if (options.graceful || options.keepData) await this.terminate()
     else await this.kill()
     this.removeExitHook()
-    await stopEpmd(this.facts)
+    await stopOwnEpmd(this.facts)
     if (!options.keepData && this.facts.ownsDataDir) await rm(this.facts.dataDir, {recursive: true, force: true})
+    this.cleanup?.release()
+    this.cleanup = undefined
   }
 
   async isRunning(): Promise<boolean> {
@@ -263,19 +277,26 @@ export class LocalBroker extends RecordedBroker<BrokerRecord & {local: LocalNode
  * Each node gets an epmd of its own, started by us with -relaxed_command_check: a plain epmd refuses
  * `epmd -kill` while a node is still registered, and outlives the node otherwise.
  */
-function startEpmd(facts: LocalNodeFacts): Promise<void> {
+export function startEpmd(facts: LocalNodeFacts): Promise<void> {
+  // A cluster's epmd runs under its marker name: killing a node never takes the cluster's epmd with it.
+  const env = facts.epmdMarker ? {...nodeEnv(facts), RABBITMQ_NODENAME: facts.epmdMarker} : nodeEnv(facts)
   return new Promise((resolve) => {
     execFile(
       'epmd',
       ['-daemon', '-relaxed_command_check', '-port', String(facts.ports.epmd), '-address', '127.0.0.1'],
-      {env: nodeEnv(facts), timeout: 5000},
+      {env, timeout: 5000},
       () => resolve(),
     )
   })
 }
 
+/** A single node's own epmd; a cluster member's epmd is the cluster's to stop. */
+function stopOwnEpmd(facts: LocalNodeFacts): Promise<void> {
+  return facts.epmdMarker ? Promise.resolve() : stopEpmd(facts)
+}
+
 /** Stop the node's epmd (and only that one), and make sure its port is closed. */
-async function stopEpmd(facts: LocalNodeFacts): Promise<void> {
+export async function stopEpmd(facts: LocalNodeFacts): Promise<void> {
   const kill = () =>
     new Promise<void>((resolve) => {
       execFile('epmd', ['-port', String(facts.ports.epmd), '-kill'], {env: nodeEnv(facts), timeout: 5000}, () =>
@@ -301,9 +322,9 @@ function stopEpmdSync(facts: LocalNodeFacts): void {
   }
 }
 
-export function noRabbitmqError(): UnreachableError {
+export function noRabbitmqError(containerReason?: string): UnreachableError {
   return new UnreachableError(
-    'no broker runtime available: Docker does not answer and rabbitmq-server is not installed',
+    `no broker runtime available: ${containerReason ?? 'Docker does not answer'} and rabbitmq-server is not installed`,
     'Install Docker, or RabbitMQ (`apt-get install rabbitmq-server` / `brew install rabbitmq`), or pass --url amqp://user:pass@host:5672 for an existing broker',
   )
 }
@@ -319,7 +340,11 @@ async function choosePort(requested: number | undefined, what: string, flag: str
   return requested
 }
 
-export async function startLocal(options: StartOptions = {}): Promise<LocalBroker> {
+/**
+ * Everything a node needs before it runs: ports, data folder, cookie, config. Nothing is started, so the
+ * caller can record the broker first (`evt up`) and launch() it after.
+ */
+export async function prepareLocal(options: StartOptions = {}): Promise<LocalBroker> {
   if (!findRabbitmqBinDir()) throw noRabbitmqError()
   const name = options.name ?? 'default'
   const amqp = await choosePort(options.amqpPort, 'AMQP', '--port')
@@ -357,16 +382,20 @@ export async function startLocal(options: StartOptions = {}): Promise<LocalBroke
     startedAt: new Date().toISOString(),
     local: facts,
   }
-  const broker = new LocalBroker(record, options.detached ?? false)
+  return new LocalBroker(record, options.detached ?? false)
+}
+
+export async function startLocal(options: StartOptions = {}): Promise<LocalBroker> {
+  const broker = await prepareLocal(options)
+  if (!options.detached) broker.watch()
   const started = Date.now()
   try {
     await broker.launch(options.timeoutMs, options.signal)
   } catch (err) {
-    await stopEpmd(facts)
-    if (ownsDataDir) await rm(dataDir, {recursive: true, force: true})
+    await broker.stop()
     throw err
   }
-  record.readySeconds = (Date.now() - started) / 1000
+  broker.record.readySeconds = (Date.now() - started) / 1000
   return broker
 }
 

@@ -40,35 +40,6 @@ export async function managementAnswers(managementUrl: string, timeoutMs = 1000)
   }
 }
 
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason)
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    const onAbort = () => {
-      clearTimeout(timer)
-      reject(signal?.reason)
-    }
-    signal?.addEventListener('abort', onAbort, {once: true})
-  })
-}
-
-/** Poll until check() is true; false if the deadline passes or stillAlive() says the process died. */
-export async function waitFor(
-  check: () => Promise<boolean>,
-  options: {timeoutMs: number; intervalMs?: number; signal?: AbortSignal; stillAlive?: () => boolean},
-): Promise<boolean> {
-  const deadline = Date.now() + options.timeoutMs
-  while (Date.now() < deadline) {
-    if (await check()) return true
-    if (options.stillAlive && !options.stillAlive()) return false
-    await sleep(options.intervalMs ?? 50, options.signal)
-  }
-  return false
-}
-
 /** A port the OS says is free now on 127.0.0.1. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -9,12 +9,44 @@ export interface LocalNodeFacts {
   ports: {amqp: number; management: number; dist: number; epmd: number}
   /** Whether `evt down` removes dataDir (false when the user gave it). */
   ownsDataDir: boolean
+  /**
+   * A cluster member: its epmd is the cluster's (started under this marker node name, stopped by the
+   * cluster, never by the node), and its VM runs with this net_ticktime.
+   */
+  epmdMarker?: string
+  netTicktime?: number
+  /**
+   * A cluster member's outgoing distribution connections come from this loopback address (127.0.0.<i+1>),
+   * so that packet filtering can cut exactly this node's distribution traffic (evt node partition).
+   */
+  distSourceIp?: string
+}
+
+/** A local cluster: N private nodes sharing one cookie and one private epmd. */
+export interface ClusterFacts {
+  /** The folder holding every node's folder (n1, n2, ...). */
+  dataDir: string
+  ownsDataDir: boolean
+  epmdPort: number
+  /** The node name the cluster's epmd runs under (so the watchdog and `evt down` find it). */
+  epmdMarker: string
+  nodes: LocalNodeFacts[]
+  /** Per node, with credentials (the record is 0600): never print without maskUrl. */
+  amqpUrls: string[]
+  managementUrls: string[]
 }
 
 export interface ContainerFacts {
+  /** '' until the container is created (the record is written before: the run label finds it). */
   id: string
   image: string
   ports: {amqp: number; management: number}
+  /** The evt.run label: finds the container of an `evt up` that died before it recorded the id. */
+  run?: string
+  /** The host its ports are reached on (TESTCONTAINERS_HOST_OVERRIDE, a tcp DOCKER_HOST's host, else 127.0.0.1). */
+  host?: string
+  /** The evt.state label: the state folder of the `evt up` that made it. */
+  stateHome?: string
 }
 
 /** What `evt up` writes to its state file, and what any runtime can be re-attached from. */
@@ -28,8 +60,17 @@ export interface BrokerRecord {
   password: string
   startedAt: string
   readySeconds?: number
+  /**
+   * starting: recorded before the start, so a crash of `evt up` leaves a trace to clean; running: ready;
+   * stopped: `evt down --keep-data`. Absent in records of older versions (read as running).
+   */
+  state?: 'starting' | 'running' | 'stopped'
+  /** The `evt up` process that is starting it (state starting): a dead owner means an interrupted start. */
+  owner?: {pid: number; startTime?: string}
   local?: LocalNodeFacts
   container?: ContainerFacts
+  /** Several nodes (`evt up --nodes 3`): amqpUrl and managementUrl are node 1's. */
+  cluster?: ClusterFacts
 }
 
 export interface StartOptions {
@@ -38,8 +79,10 @@ export interface StartOptions {
   name?: string
   amqpPort?: number
   managementPort?: number
-  /** container runtime: the image (default rabbitmq:3.13-management). */
+  /** container runtime: the image (default EVT_IMAGE, else rabbitmq:3.13-management). */
   image?: string
+  /** container runtime: the state folder, recorded as the evt.state label (`evt up`). */
+  stateHome?: string
   /** external runtime: the broker's AMQP URL. */
   url?: string
   managementUrl?: string
@@ -49,13 +92,15 @@ export interface StartOptions {
   password?: string
   /** Keep the broker when this process exits (the CLI's `evt up`); libraries and tests leave it false. */
   detached?: boolean
+  /** local runtime: how many nodes (1, or an odd number >= 3 for a cluster). */
+  nodes?: number
   /** Give up waiting for readiness after this long. */
   timeoutMs?: number
   signal?: AbortSignal
 }
 
 export interface StopOptions {
-  /** Keep the data folder so a later start finds the same messages. */
+  /** Keep the data folder so a later start finds the same messages (implies graceful). */
   keepData?: boolean
   /** Stop gracefully (slower) instead of killing a throwaway broker. */
   graceful?: boolean

@@ -2,15 +2,16 @@ import {readdirSync, readFileSync, statSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {join, relative} from 'node:path'
 import {UsageError} from '../errors.js'
-import {closest} from '../report/did-you-mean.js'
-import {fixturesDir} from '../topology/definitions.js'
+import {builtinEventsDir} from '../project/paths.js'
+import {loadProject} from '../project/project.js'
 import {topicMatches} from '../topology/routing.js'
+import {closest} from '../util/did-you-mean.js'
 import {parseDerivation} from './recipe.js'
 import type {EventType, SchemaNode} from './types.js'
 
-/** fixtures/events/ of the installed package. */
+/** fixtures/events/ of the installed package (the seed systems). */
 export function eventsDir(): string {
-  return join(fixturesDir(), 'events')
+  return builtinEventsDir()
 }
 
 export interface Catalogue {
@@ -26,14 +27,28 @@ export interface Catalogue {
   resolveAll(namesOrPatterns: string[]): EventType[]
 }
 
-const REQUIRED = ['name', 'system', 'vhost', 'exchange', 'routingKey', 'description', 'source', 'schema'] as const
+const REQUIRED = ['name', 'system', 'vhost', 'exchange', 'routingKey', 'description', 'schema'] as const
 
-/** Read every fixtures/events/<system>/<type>.yaml|json (or those of `dir`). Synchronous: a few dozen small files. */
-export function loadCatalogue(dir: string = eventsDir()): Catalogue {
-  return createCatalogue(readEventTypes(dir))
+/** What a project file gives every event type that does not say it itself. */
+export interface EventTypeDefaults {
+  /** The producing service (evt.yaml `publish.source`). */
+  source?: string
 }
 
-export function readEventTypes(dir: string): EventType[] {
+/**
+ * Read every event type file of the project's catalogue folders (evt.yaml `events` and the included seed
+ * systems; without a project file, fixtures/events/), or of the given folders. Synchronous: small files.
+ */
+export function loadCatalogue(dirs?: string | string[], defaults: EventTypeDefaults = {}): Catalogue {
+  if (dirs === undefined) {
+    const project = loadProject()
+    return loadCatalogue(project.eventDirs, {source: project.publish.source, ...defaults})
+  }
+  const list = typeof dirs === 'string' ? [dirs] : dirs
+  return createCatalogue(list.flatMap((dir) => readEventTypes(dir, defaults)))
+}
+
+export function readEventTypes(dir: string, defaults: EventTypeDefaults = {}): EventType[] {
   const files: string[] = []
   const walk = (d: string) => {
     for (const entry of readdirSync(d).sort()) {
@@ -43,7 +58,7 @@ export function readEventTypes(dir: string): EventType[] {
     }
   }
   walk(dir)
-  return files.map((file) => parseEventType(file, readFileSync(file, 'utf8'), relative(dir, file)))
+  return files.map((file) => parseEventType(file, readFileSync(file, 'utf8'), relative(dir, file), defaults))
 }
 
 // yaml is loaded on first use only (it is not needed by `evt --version`).
@@ -56,7 +71,7 @@ function parseYaml(text: string): unknown {
   return yamlParse(text)
 }
 
-export function parseEventType(file: string, text: string, shown = file): EventType {
+export function parseEventType(file: string, text: string, shown = file, defaults: EventTypeDefaults = {}): EventType {
   let raw: Record<string, unknown>
   try {
     raw = (file.endsWith('.json') ? JSON.parse(text) : parseYaml(text)) as Record<string, unknown>
@@ -66,7 +81,13 @@ export function parseEventType(file: string, text: string, shown = file): EventT
   for (const key of REQUIRED) {
     if (raw?.[key] === undefined) throw new UsageError(`event fixture ${shown} has no "${key}"`, 'See docs/publish.md')
   }
+  const source = raw.source ?? defaults.source
+  if (source === undefined)
+    throw new UsageError(`event fixture ${shown} has no "source"`, 'Add one, or set publish.source in evt.yaml')
   const schema = raw.schema as SchemaNode
+  const examples: unknown = raw.examples ?? []
+  if (!isObjectList(examples))
+    throw new UsageError(`event fixture ${shown}: "examples" must be a list of data objects`, 'See docs/workspace.md')
   checkRecipe(schema, shown)
   const name = String(raw.name)
   const system = String(raw.system)
@@ -78,11 +99,16 @@ export function parseEventType(file: string, text: string, shown = file): EventT
     exchange: String(raw.exchange),
     routingKey: String(raw.routingKey),
     description: String(raw.description).trim(),
-    source: String(raw.source),
+    source: String(source),
     version: String(raw.version ?? '1.0'),
     schema,
+    ...(examples.length > 0 ? {examples} : {}),
     file,
   }
+}
+
+function isObjectList(v: unknown): v is Record<string, unknown>[] {
+  return Array.isArray(v) && v.every((e: unknown) => e !== null && typeof e === 'object' && !Array.isArray(e))
 }
 
 function checkRecipe(node: SchemaNode, shown: string): void {

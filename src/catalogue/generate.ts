@@ -151,7 +151,11 @@ export class EventFactory {
     const faker = this.faker
     faker.seed(hashSeed(this.runSeed, this.type.qualifiedName, index))
     const ctx: RecipeContext = {faker, refDate: new Date(this.startMs + index * 1000)}
-    const {data, derivations} = generateRaw(this.type.schema, ctx)
+    const examples = this.type.examples
+    // Fixed data (examples) is published in turn; otherwise the recipe generates it.
+    const {data, derivations} = examples?.length
+      ? {data: structuredClone(examples[index % examples.length]) as Record<string, unknown>, derivations: []}
+      : generateRaw(this.type.schema, ctx)
     const overridden = applyOverrides(data, this.options.overrides)
     applyDerivations(data, derivations, ctx, (path) => overridden.some((o) => isPrefix(o, path)))
     if (this.validate) {

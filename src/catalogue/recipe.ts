@@ -46,6 +46,8 @@ function generateNode(
   if (node['x-faker']) return coerce(callFaker(ctx, node['x-faker'], node['x-faker-args']), node)
   if (node['x-pattern']) return fillPattern(node['x-pattern'], ctx)
   if (node.enum) return ctx.faker.helpers.arrayElement(node.enum)
+  if (typeof node.pattern === 'string' && (node.type === undefined || node.type === 'string'))
+    return fromPattern(node.pattern, ctx)
   const type = Array.isArray(node.type) ? node.type[0] : node.type
   const {faker} = ctx
   switch (type) {
@@ -73,6 +75,28 @@ function generateNode(
     default:
       return stringByFormat(node, ctx)
   }
+}
+
+/**
+ * A string matching a schema's `pattern` (simple regular expressions: classes, \\d \\w, quantifiers), for
+ * imported schemas that carry no `x-pattern`. A pattern too rich for this is a clear error, not bad data.
+ */
+export function fromPattern(pattern: string, ctx: RecipeContext): string {
+  const re = new RegExp(pattern)
+  const simple = pattern
+    .replace(/^\^/, '')
+    .replace(/\$$/, '')
+    .replace(/\\d/g, '[0-9]')
+    .replace(/\\w/g, '[a-zA-Z0-9_]')
+    .replace(/\{(\d+),\}/g, (_m, n: string) => `{${n},${Number(n) + 3}}`)
+    .replace(/([^\\])\+/g, '$1{1,8}')
+    .replace(/([^\\])\*/g, '$1{0,5}')
+    .replace(/\\([+.*?()|/$^-])/g, '[$1]')
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const value = ctx.faker.helpers.fromRegExp(simple)
+    if (re.test(value)) return value
+  }
+  throw new Error(`cannot generate a string for the pattern ${pattern}: add an x-pattern recipe (docs/publish.md)`)
 }
 
 function stringByFormat(node: SchemaNode, ctx: RecipeContext): string {

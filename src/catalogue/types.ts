@@ -40,6 +40,8 @@ export interface EventType {
   version: string
   /** JSON Schema of the envelope's `data`. */
   schema: SchemaNode
+  /** Fixed data (an AsyncAPI message's `examples`): published in turn instead of generated data. */
+  examples?: Record<string, unknown>[]
   /** The fixture file it came from. */
   file: string
 }

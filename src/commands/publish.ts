@@ -11,6 +11,8 @@ export default class Publish extends BaseCommand<typeof Publish> {
     '<%= config.bin %> publish order.* --count 100 --rate 50',
     '<%= config.bin %> publish tutorgo/payment.completed --set amount=42.5 --seed 7',
     '<%= config.bin %> publish --all --count 10 --json',
+    '<%= config.bin %> publish --from saved.ndjson --speed 1',
+    '<%= config.bin %> publish --from saved.ndjson --exchange orders-staging --routing-key order.created',
   ]
   static override args = {
     type: Args.string({description: 'Event types: names, system/name, or patterns such as order.* (several allowed)'}),
@@ -27,9 +29,8 @@ export default class Publish extends BaseCommand<typeof Publish> {
       multipleNonGreedy: true,
     }),
     envelope: Flags.string({
-      summary: 'Body format.',
+      summary: 'Body format (default: evt.yaml publish.envelope, else standard).',
       options: ['standard', 'none', 'cloudevents'],
-      default: 'standard',
     }),
     transient: Flags.boolean({summary: 'Delivery mode 1 (default: persistent).'}),
     confirm: Flags.boolean({
@@ -50,6 +51,17 @@ export default class Publish extends BaseCommand<typeof Publish> {
       default: 1000,
       min: 0,
     }),
+    from: Flags.string({
+      summary: 'Replay a recording (`evt tail --save` or `--json` output): same properties, headers and bodies.',
+      helpValue: 'FILE.ndjson',
+      helpGroup: 'REPLAY',
+    }),
+    speed: Flags.string({
+      summary: 'With --from: 1 keeps the recorded pacing, 2 twice as fast (default: as fast as confirms allow).',
+      helpGroup: 'REPLAY',
+    }),
+    exchange: Flags.string({summary: 'With --from: publish to this exchange instead.', helpGroup: 'REPLAY'}),
+    'routing-key': Flags.string({summary: 'With --from: use this routing key instead.', helpGroup: 'REPLAY'}),
     'reconnect-timeout': Flags.integer({
       summary: 'Seconds to keep reconnecting after losing the broker.',
       default: 30,

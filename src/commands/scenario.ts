@@ -17,10 +17,17 @@ export default class Scenario extends BaseCommand<typeof Scenario> {
     '<%= config.bin %> scenario durability --kill --messages 20000',
     '<%= config.bin %> scenario load-balanced fanout --consumers 6',
     '<%= config.bin %> scenario --all --junit report.xml',
+    '<%= config.bin %> scenario durability fanout --name rabbit-310 --name rabbit-313',
     '<%= config.bin %> scenario --file my-scenario.yaml --param messages=50',
   ]
   static override args = {name: Args.string({description: 'Scenario names (see --list).'})}
   static override flags = {
+    name: Flags.string({
+      multiple: true,
+      summary:
+        'Broker(s) started by `evt up` to run on (env EVT_BROKER); repeat it to run the same scenarios on each, with one report.',
+      helpGroup: 'CONNECTION',
+    }),
     all: Flags.boolean({summary: 'Run every built-in scenario.'}),
     list: Flags.boolean({summary: 'List the built-in scenarios: name, what each proves, typical seconds.'}),
     file: Flags.string({summary: 'Run a scenario file of your own (repeatable).', multiple: true}),
@@ -28,49 +35,74 @@ export default class Scenario extends BaseCommand<typeof Scenario> {
     consumers: Flags.integer({summary: 'Consumers (sets the "consumers" parameter).', min: 1, max: 100}),
     kill: Flags.boolean({summary: 'durability: SIGKILL the broker mid-publish instead of restarting it.'}),
     param: Flags.string({summary: 'Set a scenario parameter: name=value (repeatable).', multiple: true}),
-    junit: Flags.string({summary: 'Write a JUnit XML report to this file.'}),
+    junit: Flags.string({summary: 'Write a JUnit XML report to this file (checked writable before anything runs).'}),
+    'fail-on-skip': Flags.boolean({
+      summary: 'Exit 1 when a scenario or a check was skipped (CI that must run them all).',
+    }),
+    concurrency: Flags.integer({
+      summary: 'Scenarios that do not restart the broker run this many at a time, each in its own vhost.',
+      default: 6,
+      min: 1,
+      max: 32,
+    }),
     runtime: Flags.option({
       options: ['auto', 'local', 'container'] as const,
       default: 'auto' as const,
       summary: 'Runtime of the throwaway broker (when neither `evt up` nor --url gives one).',
     })(),
+    image: Flags.string({
+      summary: 'Container image of a throwaway container broker (default: EVT_IMAGE, else rabbitmq:3.13-management).',
+      env: 'EVT_IMAGE',
+    }),
   }
 
   async run(): Promise<ScenarioReport | {scenarios: ScenarioListing[]}> {
-    const load = await import('../scenarios/load.js')
-    const builtins = await load.loadBuiltinScenarios()
     if (this.flags.list) {
-      const scenarios = load.listScenarios(builtins)
-      if (!this.jsonEnabled()) this.log((await import('../report/scenario-report.js')).formatScenarioList(scenarios))
+      const load = await import('../scenarios/load.js')
+      const scenarios = load.listScenarios(await load.loadBuiltinScenarios())
+      if (!this.jsonEnabled()) this.log((await import('../scenarios/report.js')).formatScenarioList(scenarios))
       return {scenarios}
     }
     const names = ((await this.parse(Scenario)).argv as string[]).filter((a) => a !== '')
-    const files = await Promise.all((this.flags.file ?? []).map((f) => load.loadScenarioFile(f)))
-    const defs = [...(this.flags.all ? builtins : load.selectScenarios(builtins, names)), ...files]
-    if (defs.length === 0) throw new UsageError('name a scenario, or pass --all or --file', 'See `evt scenario --list`')
-    const overrides = this.overrides()
-
-    const {withScenarioBroker} = await import('../scenarios/broker.js')
-    const {runScenarios, reportExitCode} = await import('../scenarios/runner.js')
-    const options = {
+    const {runScenarioCommand} = await import('../scenarios/service.js')
+    const format = await import('../scenarios/report.js')
+    const human = !this.jsonEnabled()
+    const brokerNames = [...new Set(this.flags.name ?? [])]
+    const brokers =
+      brokerNames.length > 1
+        ? await Promise.all(brokerNames.map(async (name) => ({name, settings: await this.connection({name})})))
+        : undefined
+    const {report, exitCode} = await runScenarioCommand({
+      names,
+      all: this.flags.all,
+      files: this.flags.file,
+      overrides: this.overrides(),
+      junit: this.flags.junit,
+      failOnSkip: this.flags['fail-on-skip'],
+      settings: brokers ? brokers[0].settings : await this.connection(),
+      brokers,
       home: stateHome(),
       runtime: this.flags.runtime as RuntimeChoice,
-      onStarting: () => this.info(`Starting a throwaway ${this.flags.runtime} broker ...`),
-    }
-    const report = await withScenarioBroker(await this.connection(), options, (target) => {
-      if (target.source === 'throwaway')
-        this.info(`Throwaway ${target.broker.runtime} broker ready at ${maskUrl(target.broker.amqpUrl)}`)
-      return runScenarios(defs, {
-        broker: target.broker,
-        source: target.source,
-        overrides,
-        onRestart: target.onRestart,
-        onProgress: (line) => this.info(line),
-      })
+      image: this.flags.image,
+      onNotice: (line) => this.notice(line),
+      concurrency: this.flags.concurrency,
+      onStarting: () => this.progress(`Starting a throwaway ${this.flags.runtime} broker ...`),
+      onBrokerReady: (target, brokerName) => {
+        if (target.source === 'throwaway')
+          this.info(`Throwaway ${target.broker.runtime} broker ready at ${maskUrl(target.broker.amqpUrl)}`)
+        if (human)
+          this.log(
+            `${format.formatBrokerLine({...target, url: maskUrl(target.broker.amqpUrl), runtime: target.broker.runtime}, brokerName)}\n`,
+          )
+      },
+      onProgress: (line) => this.info(line),
+      // Results stream: each scenario's table as soon as it is known.
+      onResult: (result) => {
+        if (human) this.log(format.formatScenarioResult(result))
+      },
     })
-    if (this.flags.junit) await (await import('../report/junit.js')).writeScenarioJunit(report, this.flags.junit)
-    if (!this.jsonEnabled()) this.log((await import('../report/scenario-report.js')).formatScenarioReport(report))
-    process.exitCode = reportExitCode(report)
+    if (human) this.log(format.formatScenarioSummary(report))
+    process.exitCode = exitCode
     return report
   }
 

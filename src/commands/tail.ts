@@ -1,7 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
-import {colorEnabled, painter} from '../report/terminal.js'
 import type {TailSummary} from '../tail/session.js'
+import {colorEnabled, painter} from '../ui/terminal.js'
+import {interruptScope} from '../util/signals.js'
 
 const seconds = (summary: string) => Flags.custom<number>({summary, helpGroup: 'BOUNDED RUNS', parse: parseSeconds})()
 
@@ -18,7 +19,11 @@ An exchange is tapped by a private, exclusive, auto-delete queue bound with "#" 
 
 --json prints one JSON object per message on stdout (NDJSON; keys: seq, receivedAt, vhost, exchange, routingKey, redelivered, tap, properties, headers, size, bodyEncoding, body) and the summary as one {"summary": ...} line on stderr.
 
-Exit codes: 0 done (count met, Ctrl-C, --idle/--timeout without --count); 1 --timeout/--idle ended before --count messages; 2 unknown or ambiguous target, bad flags; 3 broker unreachable.`
+A queue fed only through the default exchange (by name: hello world, work queues, RPC) is tapped through RabbitMQ's firehose tracer: tracing is turned on for the vhost while the tail runs and off again when it stops (needs the administrator tag, or tracing already on); --firehose does this for any target.
+
+--consume acks a message only once the reader has certainly taken it: when stdout is a pipe, once a pipe's buffer more has been written after it. A reader that goes away (| head -5) leaves every message it may not have read in the queue.
+
+Exit codes: 0 done (count met, Ctrl-C, --idle/--timeout without --count); 1 --timeout/--idle ended before --count messages; 2 unknown or ambiguous target, bad flags; 3 broker unreachable or tracing refused; 141 the reader closed stdout first.`
   static override examples = [
     '<%= config.bin %> tail customers',
     '<%= config.bin %> tail orders --filter "order.*" --where "data.total>100"',
@@ -36,6 +41,16 @@ Exit codes: 0 done (count met, Ctrl-C, --idle/--timeout without --count); 1 --ti
       helpGroup: 'TARGETS',
     }),
     consume: Flags.boolean({summary: 'Take the messages from the queue itself (destructive).', helpGroup: 'TARGETS'}),
+    firehose: Flags.boolean({
+      summary:
+        'Read through the firehose tracer: every message published to the exchange, or routed to the queue, default exchange included.',
+      helpGroup: 'TARGETS',
+    }),
+    save: Flags.string({
+      summary:
+        'Also write each message shown to FILE as NDJSON (all properties, exact body), for `evt publish --from`.',
+      helpValue: 'FILE.ndjson',
+    }),
     requeue: Flags.boolean({
       summary: 'With --consume: print the waiting messages and put them all back when the tail stops.',
       helpGroup: 'TARGETS',
@@ -59,7 +74,15 @@ Exit codes: 0 done (count met, Ctrl-C, --idle/--timeout without --count); 1 --ti
     const {startTail, formatSummary, unmetCount} = await import('../tail/index.js')
     const conn = await this.connection()
     const paint = painter(!json && colorEnabled())
-    const {session} = await startTail({
+    // Listening before the tail starts: messages may flow (and be acked) as soon as it consumes, and a Ctrl-C
+    // then must stop it cleanly, never kill it. A second Ctrl-C means "now": the broker requeues what was not acked.
+    let stop: (() => void) | undefined
+    let interruptedEarly = false
+    const interrupts = interruptScope(() => {
+      if (stop) stop()
+      else interruptedEarly = true
+    })
+    const started = startTail({
       amqpUrl: conn.amqpUrl,
       managementUrl: conn.managementUrl,
       vhost: conn.vhost,
@@ -70,6 +93,8 @@ Exit codes: 0 done (count met, Ctrl-C, --idle/--timeout without --count); 1 --ti
       ],
       bindingPatterns: f.binding,
       consume: f.consume,
+      firehose: f.firehose,
+      save: f.save,
       requeue: f.requeue,
       filter: f.filter,
       where: f.where,
@@ -83,19 +108,18 @@ Exit codes: 0 done (count met, Ctrl-C, --idle/--timeout without --count); 1 --ti
       lineWidth: process.stdout.isTTY ? process.stdout.columns : undefined,
       log: (line) => process.stderr.write(`${painter(colorEnabled(process.stderr))('gray', line)}\n`),
     })
-    let signals = 0
-    const onSignal = () => {
-      // A second Ctrl-C means "now": the broker requeues whatever was not acked.
-      if (++signals > 1) process.exit(130)
-      session.stop('signal')
-    }
-    process.on('SIGINT', onSignal)
-    process.on('SIGTERM', onSignal)
-    const summary = await session.done.finally(() => {
-      process.removeListener('SIGINT', onSignal)
-      process.removeListener('SIGTERM', onSignal)
+    const {session} = await started.catch((err) => {
+      interrupts.dispose()
+      throw err
     })
-    process.stderr.write(json ? `${JSON.stringify({summary})}\n` : `${formatSummary(summary)}\n`)
+    stop = () => session.stop('signal')
+    if (interruptedEarly) stop()
+    const summary = await session.done.finally(() => interrupts.dispose())
+    // After a ^C the terminal's cursor sits behind it: the summary starts on a line of its own.
+    const fresh = interrupts.received && process.stderr.isTTY ? '\n' : ''
+    process.stderr.write(json ? `${JSON.stringify({summary})}\n` : `${fresh}${formatSummary(summary)}\n`)
+    // The reader closed our stdout (`| head -5`) before the tail was done: 141, as a shell reports SIGPIPE.
+    if (summary.reason === 'output-closed') process.exitCode = 141
     const unmet = unmetCount(summary, f.count)
     if (unmet) {
       process.exitCode = 1

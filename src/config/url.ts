@@ -3,6 +3,8 @@
 const SECRET_PARAMS = /^(password|pass|pwd|token|secret)$/i
 
 export function maskUrl(raw: string): string {
+  // No scheme ("user:pass@host:5672"): URL would read "user:" as the scheme and keep the password.
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) return raw.replace(/^([^:/@]*):[^@]*@/, '$1:****@')
   let url: URL
   try {
     url = new URL(raw)

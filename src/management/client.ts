@@ -35,6 +35,11 @@ export interface QueueInfo {
   messages_unacknowledged?: number
   consumers?: number
   state?: string
+  /** Quorum queues: the node of the leader, the members, those online; classic queues: node. */
+  leader?: string
+  members?: string[]
+  online?: string[]
+  node?: string
 }
 
 /** The RabbitMQ management HTTP API: a thin typed client with errors that say what to do. */
@@ -78,8 +83,18 @@ export class ManagementClient {
         err,
       )
     }
-    const text = await res.text()
-    if (res.status === 401) {
+    let text: string
+    try {
+      text = await res.text()
+    } catch (err) {
+      // Headers came, then the body stalled past the deadline (or the connection dropped): unreachable, exit 3.
+      throw new UnreachableError(
+        `the management API at ${this.displayUrl} stopped answering in the middle of a response (${method} ${path})`,
+        'Check that the broker is healthy (evt status), or raise its resources',
+        err,
+      )
+    }
+    if (res.status === 401 && !(await this.refusalNotLogin(path))) {
       throw new UnreachableError(
         `access refused for user ${this.username} by the management API at ${this.displayUrl}`,
         'Check the credentials in --management-url / --url (the user needs the management or administrator tag)',
@@ -88,14 +103,31 @@ export class ManagementClient {
     if (!res.ok) {
       let reason = text
       try {
-        const parsed = JSON.parse(text) as {reason?: string; error?: string}
-        reason = parsed.reason ?? parsed.error ?? text
+        const parsed = JSON.parse(text) as {reason?: unknown; error?: unknown}
+        reason = describeReason(parsed.reason ?? parsed.error ?? text)
       } catch {
         // keep the raw text
       }
       throw new ManagementHttpError(res.status, method, path, reason)
     }
     return (text ? JSON.parse(text) : undefined) as T
+  }
+
+  /**
+   * The management API answers 401 both to bad credentials and to an action the user may not take (a
+   * name starting with amq., another user's vhost): if the credentials still log in, it was a refusal.
+   */
+  private async refusalNotLogin(path: string): Promise<boolean> {
+    if (path === '/whoami') return false
+    try {
+      const res = await fetch(`${this.baseUrl}/api/whoami`, {
+        headers: {authorization: this.auth},
+        signal: AbortSignal.timeout(this.timeoutMs),
+      })
+      return res.ok
+    } catch {
+      return false
+    }
   }
 
   get<T = unknown>(path: string): Promise<T> {
@@ -142,6 +174,33 @@ export class ManagementClient {
   listQueues(vhost?: string): Promise<QueueInfo[]> {
     return this.get<QueueInfo[]>(vhost === undefined ? '/queues' : `/queues/${enc(vhost)}`)
   }
+}
+
+/**
+ * The broker's reason as a sentence. Import errors come as Erlang terms rendered to JSON:
+ * `["amqp_error","precondition_failed",[105,110,...],"none"]` (a char list), `["no_such_user","ghost"]`,
+ * or strings with HTML escapes and blank lines.
+ */
+export function describeReason(reason: unknown): string {
+  const charList = (v: unknown): v is number[] =>
+    Array.isArray(v) && v.length > 0 && v.every((c) => Number.isInteger(c) && c >= 0 && c <= 0x10ffff)
+  const text = (v: unknown): string => {
+    if (typeof v === 'string') return v
+    if (charList(v)) return String.fromCodePoint(...v)
+    if (Array.isArray(v)) {
+      if (v[0] === 'amqp_error' && v.length >= 3) return `${text(v[1])}: ${text(v[2])}`
+      return v.map(text).join(' ')
+    }
+    return JSON.stringify(v)
+  }
+  return text(reason)
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&')
+    .replace(/\s*\n+\s*/g, ' ')
+    .trim()
 }
 
 export function enc(segment: string): string {

@@ -4,7 +4,9 @@ import {type Overrides, parseSetFlag} from '../catalogue/generate.js'
 import type {EnvelopeKind, EventType} from '../catalogue/types.js'
 import type {ConnectionSettings} from '../config/resolve.js'
 import {UsageError} from '../errors.js'
-import {createProgress} from '../report/progress.js'
+import {loadProject} from '../project/project.js'
+import {createProgress} from '../ui/progress.js'
+import {interruptScope} from '../util/signals.js'
 import {pickEvents} from './picker.js'
 import {type PublishSummary, publishEvents} from './publisher.js'
 import {formatPublishSummary, publishProblems} from './report.js'
@@ -16,7 +18,7 @@ export interface PublishCommandFlags {
   seed?: number
   data?: string
   set?: string[]
-  envelope: string
+  envelope?: string
   transient: boolean
   confirm: boolean
   mandatory: boolean
@@ -25,6 +27,10 @@ export interface PublishCommandFlags {
   'confirm-window': number
   'data-pool': number
   'reconnect-timeout': number
+  from?: string
+  speed?: string
+  exchange?: string
+  'routing-key'?: string
 }
 
 const USAGE = 'Usage: evt publish TYPE... [--count N] (or --all). List the types with `evt events`'
@@ -39,6 +45,10 @@ export async function runPublishCommand(input: {
   notice: (message: string) => void
 }): Promise<{summary: PublishSummary; text: string; problem?: string}> {
   const {flags} = input
+  if (flags.from !== undefined) return replayCommand(input)
+  if (flags.speed !== undefined || flags.exchange !== undefined || flags['routing-key'] !== undefined) {
+    throw new UsageError('--speed, --exchange and --routing-key apply to --from FILE', USAGE)
+  }
   const catalogue = loadCatalogue()
   let types: EventType[]
   let count = flags.count
@@ -54,9 +64,7 @@ export async function runPublishCommand(input: {
   const total = types.length * count
   const bar = createProgress({total, label: 'publishing', json: input.json})
   // Ctrl-C stops publishing, waits for the confirms in flight, and still reports (exit 1).
-  const abort = new AbortController()
-  const onSigint = () => abort.abort()
-  process.once('SIGINT', onSigint)
+  const interrupts = interruptScope()
   const summary = await publishEvents({
     url: input.connection.amqpUrl,
     vhost: input.connection.vhost,
@@ -65,8 +73,9 @@ export async function runPublishCommand(input: {
     rate,
     seed: flags.seed,
     overrides,
-    envelope: flags.envelope as EnvelopeKind,
-    tenant: flags.tenant,
+    // evt.yaml `publish:` gives the defaults a flag overrides.
+    envelope: (flags.envelope ?? loadProject().publish.envelope ?? 'standard') as EnvelopeKind,
+    tenant: flags.tenant ?? loadProject().publish.tenant,
     correlationId: flags['correlation-id'],
     persistent: !flags.transient,
     confirm: flags.confirm,
@@ -76,10 +85,10 @@ export async function runPublishCommand(input: {
     reconnectTimeoutMs: flags['reconnect-timeout'] * 1000,
     onProgress: (p) => bar.update(flags.confirm ? p.settled : p.published),
     onNotice: input.notice,
-    signal: abort.signal,
+    signal: interrupts.signal,
   }).finally(() => {
     bar.stop()
-    process.off('SIGINT', onSigint)
+    interrupts.dispose()
   })
   return {summary, text: formatPublishSummary(summary), problem: publishProblems(summary)}
 }
@@ -107,4 +116,51 @@ async function readOverrides(flags: PublishCommandFlags): Promise<Overrides | un
   }
   if (flags.set?.length) overrides.set = flags.set.map(parseSetFlag)
   return overrides.data || overrides.set ? overrides : undefined
+}
+
+/** `evt publish --from FILE.ndjson`: replay a recording with the same confirm accounting. */
+async function replayCommand(input: {
+  names: string[]
+  flags: PublishCommandFlags
+  connection: ConnectionSettings
+  json: boolean
+  notice: (message: string) => void
+}): Promise<{summary: PublishSummary; text: string; problem?: string}> {
+  const {flags} = input
+  if (input.names.length > 0 || flags.all) {
+    throw new UsageError(
+      '--from replays a recording: give no event type with it',
+      'e.g. `evt publish --from saved.ndjson`',
+    )
+  }
+  const speed = flags.speed === undefined ? undefined : Number(flags.speed)
+  if (speed !== undefined && !(speed > 0)) {
+    throw new UsageError(
+      `--speed must be a positive number, got "${flags.speed}"`,
+      '1 is the recorded pacing, 2 twice as fast',
+    )
+  }
+  const {replayRecording, readRecording} = await import('./replay.js')
+  const total = (await readRecording(flags.from as string)).length
+  const bar = createProgress({total, label: 'replaying', json: input.json})
+  const interrupts = interruptScope()
+  const summary = await replayRecording({
+    url: input.connection.amqpUrl,
+    file: flags.from as string,
+    vhost: input.connection.vhost,
+    exchange: flags.exchange,
+    routingKey: flags['routing-key'],
+    speed,
+    confirm: flags.confirm,
+    mandatory: flags.mandatory,
+    confirmWindow: flags['confirm-window'],
+    reconnectTimeoutMs: flags['reconnect-timeout'] * 1000,
+    onProgress: (p) => bar.update(flags.confirm ? p.settled : p.published),
+    onNotice: input.notice,
+    signal: interrupts.signal,
+  }).finally(() => {
+    bar.stop()
+    interrupts.dispose()
+  })
+  return {summary, text: formatPublishSummary(summary), problem: publishProblems(summary)}
 }

@@ -5,6 +5,8 @@ import {EventFactory, type Overrides} from '../catalogue/generate.js'
 import type {EnvelopeKind, EventType} from '../catalogue/types.js'
 import {maskUrl, parseAmqpUrl, withVhost} from '../config/url.js'
 import {EvtError, ExitCode, UnreachableError} from '../errors.js'
+import {retryWithBackoff} from '../util/backoff.js'
+import {sleep} from '../util/time.js'
 
 export interface PublishEventsOptions {
   /** AMQP URL of the broker; each type goes to its own vhost unless `vhost` is given. */
@@ -100,8 +102,6 @@ interface Pending {
   /** Connection generation it was last sent on (stale confirms are ignored). */
   gen: number
 }
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 /**
  * Publish catalogue events: a confirm window over a ConfirmChannel (Nagle off), channel backpressure
@@ -390,21 +390,14 @@ class PublishRun {
     for (const p of this.inflight) this.retry.push(p)
     this.inflight.clear()
     this.returnedIds.clear()
-    const deadline = performance.now() + this.o.reconnectTimeoutMs
-    let delay = 500
     this.o.onNotice?.(`connection to ${maskUrl(url)} lost; reconnecting (up to ${this.o.reconnectTimeoutMs / 1000} s)`)
-    for (;;) {
-      const remaining = deadline - performance.now()
-      if (remaining <= 0) throw this.giveUp(url)
-      await sleep(Math.min(delay, remaining))
-      delay = Math.min(delay * 2, 8000)
-      try {
-        await this.open(url)
-        break
-      } catch {
-        // keep trying until the deadline
-      }
-    }
+    // The one backoff of evt (util/backoff.ts): 500 ms doubling to 8 s, until --reconnect-timeout.
+    const outcome = await retryWithBackoff(() => this.open(url), {
+      initialMs: 500,
+      maxMs: 8000,
+      giveUpAfterMs: this.o.reconnectTimeoutMs,
+    })
+    if (!outcome.ok) throw this.giveUp(url)
     this.reconnects++
     const again = this.retry
     this.retry = []

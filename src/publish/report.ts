@@ -1,5 +1,4 @@
-import type {EventType} from '../catalogue/types.js'
-import {renderTable} from '../report/table.js'
+import {renderTable} from '../ui/table.js'
 import type {PublishSummary} from './publisher.js'
 
 /** The human summary of a run: one row per type, then the totals and anything that went wrong. */
@@ -46,14 +45,4 @@ export function publishProblems(summary: PublishSummary): string | undefined {
   if (summary.interrupted) parts.push('interrupted before every message was published')
   if (parts.length === 0) return undefined
   return `${parts.join(', ')}; ${t.confirmed} of ${t.published} confirmed`
-}
-
-export function catalogueRows(types: EventType[]): string[][] {
-  return types.map((t) => [t.qualifiedName, t.exchange, t.routingKey, t.description])
-}
-
-export function formatCatalogue(types: EventType[]): string {
-  return renderTable(['type', 'exchange', 'routing key', 'description'], catalogueRows(types), {
-    colAligns: ['left', 'left', 'left', 'left'],
-  })
 }

@@ -4,6 +4,7 @@ import type {Broker, RuntimeChoice} from '../broker/types.js'
 import type {ConnectionSettings} from '../config/resolve.js'
 import {maskUrl} from '../config/url.js'
 import {UnreachableError} from '../errors.js'
+import {InterruptedError, interruptScope} from '../util/signals.js'
 import type {BrokerSource} from './types.js'
 
 export interface ScenarioBroker {
@@ -21,7 +22,14 @@ export interface ScenarioBroker {
  */
 export async function acquireScenarioBroker(
   settings: ConnectionSettings,
-  options: {home: string; runtime?: RuntimeChoice; signal?: AbortSignal; onStarting?: () => void},
+  options: {
+    home: string
+    runtime?: RuntimeChoice
+    image?: string
+    signal?: AbortSignal
+    onStarting?: () => void
+    onNotice?: (line: string) => void
+  },
 ): Promise<ScenarioBroker> {
   if (settings.source === 'state' && settings.broker) {
     const broker = attachBroker(settings.broker)
@@ -47,7 +55,13 @@ export async function acquireScenarioBroker(
     return {broker, source: 'url', release: async () => {}}
   }
   options.onStarting?.()
-  const broker = await startBroker({runtime: options.runtime ?? 'auto', name: 'scenario', signal: options.signal})
+  const broker = await startBroker({
+    runtime: options.runtime ?? 'auto',
+    name: 'scenario',
+    image: options.image,
+    signal: options.signal,
+    onNotice: options.onNotice,
+  })
   let released = false
   return {
     broker,
@@ -61,33 +75,38 @@ export async function acquireScenarioBroker(
 }
 
 /**
- * Acquire the broker, run `work` on it, release it; Ctrl-C or SIGTERM (while a throwaway broker starts or
- * while scenarios run) stops a throwaway broker before the process exits with 130.
+ * Acquire the broker, run `work` on it, release it. The first Ctrl-C or SIGTERM aborts the signal handed to
+ * `work` (scenarios stop at their next look, delete their vhosts, and a restart in progress finishes first);
+ * a throwaway broker is then stopped before this returns. A second signal exits at once. If the signal came
+ * while a throwaway broker was starting, InterruptedError is thrown after it is removed.
  */
 export async function withScenarioBroker<T>(
   settings: ConnectionSettings,
-  options: {home: string; runtime?: RuntimeChoice; onStarting?: () => void},
-  work: (target: ScenarioBroker) => Promise<T>,
+  options: {
+    home: string
+    runtime?: RuntimeChoice
+    image?: string
+    onStarting?: () => void
+    onNotice?: (line: string) => void
+  },
+  work: (target: ScenarioBroker, signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
-  const abort = new AbortController()
   let target: ScenarioBroker | undefined
-  const onSignal = () => {
-    abort.abort(new Error('interrupted'))
-    if (target) void target.release().finally(() => process.exit(130))
-  }
-  process.once('SIGINT', onSignal)
-  process.once('SIGTERM', onSignal)
+  const interrupts = interruptScope()
   try {
     try {
-      target = await acquireScenarioBroker(settings, {...options, signal: abort.signal})
+      target = await acquireScenarioBroker(settings, {...options, signal: interrupts.signal})
     } catch (err) {
-      if (abort.signal.aborted) process.exit(130)
+      if (interrupts.received) throw new InterruptedError(interrupts.received)
       throw err
     }
-    return await work(target)
+    if (interrupts.received) throw new InterruptedError(interrupts.received)
+    return await work(target, interrupts.signal)
   } finally {
-    process.removeListener('SIGINT', onSignal)
-    process.removeListener('SIGTERM', onSignal)
-    await target?.release()
+    try {
+      await target?.release()
+    } finally {
+      interrupts.dispose()
+    }
   }
 }

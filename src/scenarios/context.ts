@@ -22,7 +22,9 @@ export class ScenarioContext {
     readonly vhost: string,
     params: Record<string, unknown>,
     /** Called after the broker restarted (the `evt up` record must follow the new pids). */
-    private readonly onRestart?: (broker: Broker) => Promise<void>,
+    readonly onRestart?: (broker: Broker) => Promise<void>,
+    /** Ctrl-C: long waits (consume, expect) end early; cleanup still runs. */
+    readonly signal?: AbortSignal,
   ) {
     this.vars = {params, vhost}
   }
@@ -31,9 +33,15 @@ export class ScenarioContext {
     return withVhost(this.broker.amqpUrl, this.vhost)
   }
 
+  /** Every node's URL in this vhost: a cluster's nodes in order, else the one broker. */
+  get amqpUrls(): string[] {
+    const urls = (this.broker as {amqpUrls?: string[]}).amqpUrls ?? [this.broker.amqpUrl]
+    return urls.map((u) => withVhost(u, this.vhost))
+  }
+
   async conn(): Promise<ChannelModel> {
     if (!this.connection) {
-      const c = await connectAmqp(this.amqpUrl, {connectionName: `evt scenario ${this.vhost}`})
+      const c = await this.connectAny(`evt scenario ${this.vhost}`)
       // A connection the broker drops (restart, kill) must not become an unhandled 'error' event.
       c.on('error', () => {})
       c.on('close', () => {
@@ -42,6 +50,33 @@ export class ScenarioContext {
       this.connection = c
     }
     return this.connection
+  }
+
+  /**
+   * A connection of its own (a worker that will crash: dropping it must not take the others' channels).
+   * It is closed with the scenario if the step does not close it first.
+   */
+  async ownConnection(label: string): Promise<ChannelModel> {
+    const c = await this.connectAny(`evt scenario ${this.vhost} ${label}`)
+    c.on('error', () => {})
+    this.extra.push(c)
+    return c
+  }
+
+  private extra: ChannelModel[] = []
+
+  /** The first node that answers (a cluster with a node down still serves the scenario). */
+  private async connectAny(connectionName: string): Promise<ChannelModel> {
+    const urls = this.amqpUrls
+    let last: unknown
+    for (const url of urls) {
+      try {
+        return await connectAmqp(url, {connectionName})
+      } catch (err) {
+        last = err
+      }
+    }
+    throw last
   }
 
   /** A fresh channel whose errors are reported by the operation that caused them, not thrown as events. */
@@ -69,6 +104,9 @@ export class ScenarioContext {
     const c = this.connection
     this.connection = undefined
     this.channels = []
+    const extra = this.extra
+    this.extra = []
+    for (const e of extra) await e.close().catch(() => {})
     if (c) await c.close().catch(() => {})
   }
 
@@ -85,8 +123,4 @@ export class ScenarioContext {
     await this.onRestart?.(this.broker)
     return (Date.now() - started) / 1000
   }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms))
 }

@@ -1,13 +1,16 @@
-import {randomBytes} from 'node:crypto'
+import {LocalCluster} from '../broker/cluster.js'
 import type {Broker} from '../broker/types.js'
 import {maskUrl} from '../config/url.js'
-import {UnreachableError, UsageError} from '../errors.js'
+import {UsageError} from '../errors.js'
 import {ManagementClient} from '../management/client.js'
+import {Deadline, sleep} from '../util/time.js'
 import {ScenarioContext} from './context.js'
 import {evaluateCheck} from './expect.js'
 import {applyParams} from './load.js'
 import {Spec} from './spec.js'
 import * as basic from './steps/basic.js'
+import {cleanupCluster} from './steps/cluster.js'
+import * as rpc from './steps/rpc.js'
 import {resolve, show, truthy} from './template.js'
 import type {
   BrokerSource,
@@ -19,6 +22,8 @@ import type {
   ScenarioTotals,
   Step,
 } from './types.js'
+import {versionMatches} from './version.js'
+import {scenarioVhost, sweepLeftoverVhosts} from './vhosts.js'
 
 export interface RunOptions {
   broker: Broker
@@ -29,7 +34,18 @@ export interface RunOptions {
   onRestart?: (broker: Broker) => Promise<void>
   /** Progress lines for a person (stderr in the CLI): each scenario as it starts, and steps that take seconds. */
   onProgress?: (line: string) => void
+  /** Each scenario's result as soon as it is known (results stream; the report comes at the end). */
+  onResult?: (result: ScenarioResult) => void
+  /** Ctrl-C: the running steps stop at their next look, cleanup runs, a restart in progress finishes. */
+  signal?: AbortSignal
+  /** Scenarios that do not restart the broker run this many at a time, each in its own vhost (default 6). */
+  concurrency?: number
+  /** The broker's version, when the caller knows it (otherwise asked once per run). */
+  brokerVersion?: string
 }
+
+/** How long an `expect` with `refresh` keeps looking before it settles for a FAIL. */
+export const DEFAULT_WITHIN_MS = 10_000
 
 /** Run one scenario in its own throwaway vhost, which is removed afterwards whatever happens. */
 export async function runScenario(def: ScenarioDefinition, options: RunOptions): Promise<ScenarioResult> {
@@ -50,6 +66,21 @@ export async function runScenario(def: ScenarioDefinition, options: RunOptions):
     notes: [],
   }
   const broker = options.broker
+  if (def.requires.includes('cluster') && !(broker instanceof LocalCluster)) {
+    result.status = 'skipped'
+    result.reason = `needs a cluster evt started (\`evt up --nodes 3\`); the ${broker.runtime} broker at ${maskUrl(
+      broker.amqpUrl,
+    )} is a single node`
+    return result
+  }
+  if (def.requires.includes('partition')) {
+    const {canPartition} = await import('../faults/partition.js')
+    if (!(await canPartition())) {
+      result.status = 'skipped'
+      result.reason = 'needs packet filtering to cut a node off (iptables, as root), which is not available here'
+      return result
+    }
+  }
   if (def.requires.length > 0 && !broker.canRestart) {
     result.status = 'skipped'
     result.reason = `needs to ${def.requires.join(' and ')} the broker, and the ${broker.runtime} broker at ${maskUrl(
@@ -57,46 +88,100 @@ export async function runScenario(def: ScenarioDefinition, options: RunOptions):
     )} is not one evt started`
     return result
   }
-  const api = new ManagementClient(broker.managementUrl)
-  const vhost = `evt-scn-${def.name}-${randomBytes(3).toString('hex')}`
-  result.vhost = vhost
-  await api.createVhost(vhost)
-  const ctx = new ScenarioContext(broker, api, vhost, params, options.onRestart)
+  if (options.signal?.aborted) return errored(result, interruptedReason(options.signal), started)
+  // A cluster with node 1 down or cut off is managed through a node that answers.
+  const api = broker instanceof LocalCluster ? await broker.api() : new ManagementClient(broker.managementUrl)
+  const vhost = scenarioVhost(def.name)
+  let ctx: ScenarioContext | undefined
   try {
-    for (const step of def.steps) {
-      if (step.when !== undefined && !truthy(resolve(step.when, ctx.vars, `${step.path}.when`))) continue
-      const slow = SLOW_STEPS[step.action === 'run' ? String(step.spec) : step.action]
-      if (slow) options.onProgress?.(`  ${def.name}: ${slow} ...`)
-      try {
-        const value = await runStep(ctx, step)
-        if (step.as) ctx.vars[step.as] = step.captureError ? {...asObject(value), error: null} : value
-      } catch (err) {
-        if (err instanceof UsageError || err instanceof UnreachableError) throw err
-        const message = err instanceof Error ? err.message : String(err)
-        if (step.captureError && step.as) {
-          ctx.vars[step.as] = {error: message}
-          continue
-        }
-        throw new StepFailed(`${step.path} ${step.action}: ${message}`)
-      }
-    }
+    const version = options.brokerVersion ?? (await api.overview()).rabbitmq_version
+    result.vhost = vhost
+    await api.createVhost(vhost)
+    ctx = new ScenarioContext(broker, api, vhost, params, options.onRestart, options.signal)
+    ctx.vars.rabbitmq = {version}
+    await runSteps(def, ctx, options)
   } catch (err) {
-    if (!(err instanceof StepFailed)) throw err
-    result.reason = err.message
-    ctx.checks.push({check: 'the scenario ran to the end', expected: 'no error', observed: err.message, status: 'fail'})
+    const message = err instanceof Error ? err.message : String(err)
+    if (err instanceof StepFailed) {
+      result.reason = message
+      ctx?.checks.push({check: 'the scenario ran to the end', expected: 'no error', observed: message, status: 'fail'})
+    } else {
+      // The broker went away, the run was interrupted, or the file is wrong: no verdict, an error.
+      result.status = 'errored'
+      result.reason = options.signal?.aborted ? interruptedReason(options.signal) : message
+    }
   } finally {
-    await ctx.disconnect()
-    await api.deleteVhost(vhost).catch(() => {})
-    result.checks = ctx.checks
-    result.notes = ctx.notes
+    if (ctx) await cleanupCluster(ctx)
+    await ctx?.disconnect()
+    if (result.vhost) await api.deleteVhost(vhost).catch(() => {})
+    result.checks = ctx?.checks ?? []
+    result.notes = ctx?.notes ?? []
     result.seconds = (Date.now() - started) / 1000
   }
-  if (def.compare) {
+  if (def.compare && ctx) {
     const compared = ctx.vars[def.compare] as {perConsumer?: number[]} | undefined
     if (compared?.perConsumer) result.deliveriesPerConsumer = compared.perConsumer
   }
-  result.status = result.checks.some((c) => c.status === 'fail') ? 'failed' : 'passed'
+  if (result.status !== 'errored') result.status = result.checks.some((c) => c.status === 'fail') ? 'failed' : 'passed'
   return result
+}
+
+function errored(result: ScenarioResult, reason: string, started: number): ScenarioResult {
+  result.status = 'errored'
+  result.reason = reason
+  result.seconds = (Date.now() - started) / 1000
+  return result
+}
+
+function interruptedReason(signal: AbortSignal): string {
+  const reason = signal.reason
+  return reason instanceof Error ? reason.message : 'interrupted'
+}
+
+async function runSteps(def: ScenarioDefinition, ctx: ScenarioContext, options: RunOptions): Promise<void> {
+  const byName = new Map<string, Step>()
+  for (const step of def.steps) {
+    if (options.signal?.aborted) throw new Error(interruptedReason(options.signal))
+    if (step.as) byName.set(step.as, step)
+    if (!condition(step.when, ctx.vars, `${step.path}.when`)) continue
+    const slow = SLOW_STEPS[step.action === 'run' ? String(step.spec) : step.action]
+    if (slow) options.onProgress?.(`  ${def.name}: ${slow} ...`)
+    if (step.action === 'expect') {
+      await expectStep(ctx, step, byName, options.signal)
+      continue
+    }
+    await runAndStore(ctx, step)
+  }
+}
+
+async function runAndStore(ctx: ScenarioContext, step: Step): Promise<void> {
+  try {
+    const value = await runStep(ctx, step)
+    if (step.as) ctx.vars[step.as] = step.captureError ? {...asObject(value), error: null} : value
+  } catch (err) {
+    if (ctx.signal?.aborted) throw err
+    if (!(err instanceof Error) || err instanceof UsageError || isBrokerGone(err)) throw err
+    if (step.captureError && step.as) {
+      ctx.vars[step.as] = {error: err.message}
+      return
+    }
+    throw new StepFailed(`${step.path} ${step.action}: ${err.message}`)
+  }
+}
+
+/** A failure of the broker itself (connection refused, management API down) is an error, not a verdict. */
+function isBrokerGone(err: Error): boolean {
+  return err.name === 'UnreachableError' || /ECONNREFUSED|ECONNRESET|socket hang up/.test(err.message)
+}
+
+/** `when:` a template that resolves truthy, or `{rabbitmq: ">=4.3"}` (the broker's version). */
+export function condition(when: unknown, vars: Record<string, unknown>, where: string): boolean {
+  if (when === undefined) return true
+  if (when && typeof when === 'object' && !Array.isArray(when) && 'rabbitmq' in when) {
+    const version = (vars.rabbitmq as {version?: string} | undefined)?.version ?? ''
+    return versionMatches(version, String((when as {rabbitmq: unknown}).rabbitmq))
+  }
+  return truthy(resolve(when, vars, where))
 }
 
 class StepFailed extends Error {}
@@ -107,6 +192,9 @@ const SLOW_STEPS: Record<string, string> = {
   'kill-broker': 'killing the broker (SIGKILL) and starting it again',
   'publish-through-kill': 'publishing while the broker is killed (SIGKILL) and started again',
   'topology-check': 'copying the topology and routing one event of each type',
+  'node-fault': 'a fault on a cluster node',
+  'rolling-restart': 'restarting every cluster node in turn',
+  'ledger-stop': 'stopping the load and draining the queue',
 }
 
 function asObject(value: unknown): Record<string, unknown> {
@@ -133,23 +221,63 @@ function unobserved(raw: Record<string, unknown>, vars: Record<string, unknown>,
   }
 }
 
+/** Evaluate every check of an expect step once against the variables as they are now. */
+function evaluateChecks(ctx: ScenarioContext, step: Step): CheckResult[] {
+  const where = `${step.path}.expect`
+  const out: CheckResult[] = []
+  for (const [i, raw] of (step.spec as Record<string, unknown>[]).entries()) {
+    const at = `${where}[${i}]`
+    if (!condition(raw.when, ctx.vars, `${at}.when`)) continue
+    const {skipWhen, because, ...rest} = raw
+    if (skipWhen !== undefined && truthy(resolve(skipWhen, ctx.vars, `${at}.skipWhen`))) {
+      out.push({
+        check: show(resolve(raw.check, ctx.vars, at)),
+        expected: '(skipped)',
+        observed: show(resolve(because ?? 'skipped', ctx.vars, `${at}.because`)),
+        status: 'skip',
+      })
+      continue
+    }
+    try {
+      out.push(evaluateCheck(resolve(rest, ctx.vars, at) as Record<string, unknown>))
+    } catch (err) {
+      out.push(unobserved(rest, ctx.vars, at, err as Error))
+    }
+  }
+  return out
+}
+
+/**
+ * expect: every check is looked at; with `refresh`, the named earlier steps are run again and the checks
+ * looked at again until all hold or `within` ms pass (eventually, not after a fixed sleep).
+ */
+async function expectStep(
+  ctx: ScenarioContext,
+  step: Step,
+  byName: Map<string, Step>,
+  signal?: AbortSignal,
+): Promise<void> {
+  const refresh = step.refresh ?? []
+  const deadline = new Deadline(step.within ?? (refresh.length > 0 ? DEFAULT_WITHIN_MS : 0))
+  let interval = 20
+  for (;;) {
+    const results = evaluateChecks(ctx, step)
+    if (results.every((r) => r.status !== 'fail') || refresh.length === 0 || deadline.passed() || signal?.aborted) {
+      ctx.checks.push(...results)
+      return
+    }
+    await sleep(Math.min(interval, deadline.remaining()))
+    interval = Math.min(interval * 2, 250)
+    for (const name of refresh) {
+      const again = byName.get(name)
+      if (!again) throw new UsageError(`${step.path}.refresh: no earlier step is named "${name}"`)
+      if (condition(again.when, ctx.vars, `${again.path}.when`)) await runAndStore(ctx, again)
+    }
+  }
+}
+
 async function runStep(ctx: ScenarioContext, step: Step): Promise<unknown> {
   const where = `${step.path}.${step.action}`
-  if (step.action === 'expect') {
-    for (const [i, raw] of (step.spec as Record<string, unknown>[]).entries()) {
-      const at = `${where}[${i}]`
-      if (raw.when !== undefined && !truthy(resolve(raw.when, ctx.vars, `${at}.when`))) continue
-      let check: Record<string, unknown>
-      try {
-        check = resolve(raw, ctx.vars, at) as Record<string, unknown>
-      } catch (err) {
-        ctx.checks.push(unobserved(raw, ctx.vars, at, err as Error))
-        continue
-      }
-      ctx.checks.push(evaluateCheck(check))
-    }
-    return undefined
-  }
   if (step.action === 'note') {
     ctx.notes.push(show(resolve(step.spec, ctx.vars, where)))
     return undefined
@@ -171,10 +299,14 @@ async function runStep(ctx: ScenarioContext, step: Step): Promise<unknown> {
       return basic.get(ctx, Spec.of(resolved, where))
     case 'check-queue':
       return basic.checkQueue(ctx, Spec.of(resolved, where))
+    case 'serve':
+      return rpc.serve(ctx, Spec.of(resolved, where))
+    case 'request':
+      return rpc.request(ctx, Spec.of(resolved, where))
     case 'wait': {
       const ms = typeof resolved === 'object' ? Spec.of(resolved, where).num('ms') : Number(resolved)
       if (!Number.isFinite(ms)) throw new UsageError(`${where}: milliseconds to wait`)
-      await new Promise((r) => setTimeout(r, ms))
+      await sleep(ms, ctx.signal)
       return {ms}
     }
     case 'restart-broker':
@@ -186,11 +318,10 @@ async function runStep(ctx: ScenarioContext, step: Step): Promise<unknown> {
   }
 }
 
-/** Run scenarios one after another on one broker and total them up. */
-export async function runScenarios(defs: ScenarioDefinition[], options: RunOptions): Promise<ScenarioReport> {
-  const started = Date.now()
+/** Check --param names against the selected scenarios' parameters. */
+export function checkOverrides(defs: ScenarioDefinition[], overrides: Record<string, unknown>): void {
   const known = new Set(defs.flatMap((d) => Object.keys(d.params)))
-  for (const key of Object.keys(options.overrides ?? {})) {
+  for (const key of Object.keys(overrides)) {
     if (!known.has(key)) {
       throw new UsageError(
         `no selected scenario has a parameter "${key}"`,
@@ -198,11 +329,57 @@ export async function runScenarios(defs: ScenarioDefinition[], options: RunOptio
       )
     }
   }
-  const scenarios: ScenarioResult[] = []
-  for (const def of defs) {
+}
+
+/**
+ * Run scenarios on one broker and total them up. Scenarios that do not restart or kill the broker run
+ * concurrently (each in its own vhost); the ones that do run afterwards, one at a time. One scenario's
+ * error (its broker went away) does not stop the others; an interrupt stops the run after cleanup.
+ */
+export async function runScenarios(defs: ScenarioDefinition[], options: RunOptions): Promise<ScenarioReport> {
+  const started = Date.now()
+  checkOverrides(defs, options.overrides ?? {})
+  const api = new ManagementClient(options.broker.managementUrl)
+  await sweepLeftoverVhosts(api).catch(() => 0)
+  const brokerVersion =
+    options.brokerVersion ??
+    (await api
+      .overview()
+      .then((o) => o.rabbitmq_version)
+      .catch(() => undefined))
+  const results = new Map<ScenarioDefinition, ScenarioResult>()
+  const one = async (def: ScenarioDefinition) => {
     options.onProgress?.(`Running ${def.name} ...`)
-    scenarios.push(await runScenario(def, options))
+    let r: ScenarioResult
+    try {
+      r = await runScenario(def, {...options, brokerVersion})
+    } catch (err) {
+      if (err instanceof UsageError && !options.signal?.aborted) throw err
+      r = {
+        name: def.name,
+        summary: def.summary,
+        status: 'errored',
+        reason: err instanceof Error ? err.message : String(err),
+        seconds: 0,
+        params: def.params,
+        checks: [],
+        notes: [],
+      }
+    }
+    results.set(def, r)
+    options.onResult?.(r)
   }
+  const parallel = defs.filter((d) => d.requires.length === 0)
+  const serial = defs.filter((d) => d.requires.length > 0)
+  await pool(parallel, Math.max(1, options.concurrency ?? 6), one, options.signal)
+  for (const def of serial) {
+    if (options.signal?.aborted) break
+    await one(def)
+  }
+  const scenarios = defs.flatMap((d) => {
+    const r = results.get(d)
+    return r ? [r] : []
+  })
   const compared = scenarios.filter((s) => s.deliveriesPerConsumer)
   return {
     broker: {runtime: options.broker.runtime, url: maskUrl(options.broker.amqpUrl), source: options.source ?? 'url'},
@@ -213,7 +390,17 @@ export async function runScenarios(defs: ScenarioDefinition[], options: RunOptio
       compared.length > 1
         ? compared.map((s) => ({scenario: s.name, deliveries: s.deliveriesPerConsumer as number[]}))
         : undefined,
+    interrupted: options.signal?.aborted ? interruptedReason(options.signal) : undefined,
   }
+}
+
+/** Run `work` over items, at most `limit` at a time; no new item starts after an abort. */
+async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<void>, signal?: AbortSignal) {
+  let next = 0
+  const lanes = Array.from({length: Math.min(limit, items.length)}, async () => {
+    while (next < items.length && !signal?.aborted) await work(items[next++])
+  })
+  await Promise.all(lanes)
 }
 
 export function totals(scenarios: ScenarioResult[]): ScenarioTotals {
@@ -223,6 +410,7 @@ export function totals(scenarios: ScenarioResult[]): ScenarioTotals {
     passed: scenarios.filter((s) => s.status === 'passed').length,
     failed: scenarios.filter((s) => s.status === 'failed').length,
     skipped: scenarios.filter((s) => s.status === 'skipped').length,
+    errored: scenarios.filter((s) => s.status === 'errored').length,
     checks: checks.length,
     checksPassed: checks.filter((c) => c.status === 'pass').length,
     checksFailed: checks.filter((c) => c.status === 'fail').length,
@@ -230,7 +418,13 @@ export function totals(scenarios: ScenarioResult[]): ScenarioTotals {
   }
 }
 
-/** 0 when every scenario passed or was skipped, 1 when any check failed. */
-export function reportExitCode(report: ScenarioReport): 0 | 1 {
-  return report.totals.failed > 0 ? 1 : 0
+/**
+ * 0 when every scenario passed (or was skipped, unless failOnSkip, or a check was skipped), 1 when a
+ * check failed or a scenario could not run to a verdict.
+ */
+export function reportExitCode(report: ScenarioReport, options: {failOnSkip?: boolean} = {}): 0 | 1 {
+  const t = report.totals
+  if (t.failed > 0 || t.errored > 0) return 1
+  if (options.failOnSkip && (t.skipped > 0 || t.checksSkipped > 0)) return 1
+  return 0
 }

@@ -5,7 +5,11 @@ export interface ScenarioDefinition {
   summary: string
   seeds: string[]
   typicalSeconds: number
-  /** Broker powers it needs: `restart` (graceful) or `kill` (SIGKILL). Without them it is skipped. */
+  /**
+   * Broker powers it needs: `restart` (graceful), `kill` (SIGKILL), `cluster` (a local cluster evt started,
+   * `evt up --nodes 3`), `partition` (packet filtering: iptables as root). Without them it is skipped
+   * with the reason.
+   */
   requires: BrokerPower[]
   params: Record<string, ParamValue>
   steps: Step[]
@@ -15,7 +19,7 @@ export interface ScenarioDefinition {
   file: string
 }
 
-export type BrokerPower = 'restart' | 'kill'
+export type BrokerPower = 'restart' | 'kill' | 'cluster' | 'partition'
 export type ParamValue = string | number | boolean
 
 export const ACTIONS = [
@@ -27,6 +31,8 @@ export const ACTIONS = [
   'wait',
   'restart-broker',
   'kill-broker',
+  'serve',
+  'request',
   'run',
   'expect',
   'note',
@@ -46,6 +52,10 @@ export interface Step {
   captureError?: boolean
   /** Arguments of a `run` code step. */
   with?: Record<string, unknown>
+  /** expect: poll for up to this many ms until every check holds (default 10000 when `refresh` is given). */
+  within?: number
+  /** expect: the `as` names of earlier steps re-run before each new look (check-queue, get ...). */
+  refresh?: string[]
   /** Where the step is in its file, for messages: steps[3]. */
   path: string
 }
@@ -71,11 +81,14 @@ export interface CheckResult {
   status: CheckStatus
 }
 
-export type ScenarioStatus = 'passed' | 'failed' | 'skipped'
+/** errored: the scenario could not run to a verdict (its broker failed, or the run was interrupted). */
+export type ScenarioStatus = 'passed' | 'failed' | 'skipped' | 'errored'
 
 export interface ScenarioResult {
   name: string
   summary: string
+  /** The broker it ran on, when one run covers several (`--name a --name b`). */
+  broker?: string
   status: ScenarioStatus
   /** Why it was skipped, or the error that stopped it. */
   reason?: string
@@ -93,6 +106,7 @@ export interface ScenarioTotals {
   passed: number
   failed: number
   skipped: number
+  errored: number
   checks: number
   checksPassed: number
   checksFailed: number
@@ -101,11 +115,15 @@ export interface ScenarioTotals {
 
 export interface ScenarioReport {
   broker: {runtime: string; url: string; source: BrokerSource}
+  /** Runs over several brokers (`--name a --name b`): each of them; every result then names its broker. */
+  brokers?: {name: string; runtime: string; url: string; source: BrokerSource}[]
   scenarios: ScenarioResult[]
   totals: ScenarioTotals
   seconds: number
   /** Deliveries per consumer, side by side, when more than one scenario declares `compare`. */
   comparison?: {scenario: string; deliveries: number[]}[]
+  /** Set when Ctrl-C/SIGTERM stopped the run: the scenarios listed are the ones that ran (or were running). */
+  interrupted?: string
 }
 
 /** Where the broker came from: `evt up`'s record, --url/env, or one started for this run. */
@@ -118,4 +136,6 @@ export interface ScenarioListing {
   seeds: string[]
   requires: BrokerPower[]
   file: string
+  /** The names of its checks (as written; a template stays a template). */
+  checks: string[]
 }

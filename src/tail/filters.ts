@@ -16,7 +16,7 @@ export interface WhereView {
   /** The parsed JSON body, or undefined when the body is not JSON. */
   body: unknown
   headers: Record<string, unknown> | undefined
-  properties: Record<string, unknown>
+  properties: object
   routingKey: string
   exchange: string
   vhost: string

@@ -1,4 +1,8 @@
-import type {Paint} from '../report/terminal.js'
+import {isUtf8} from 'node:buffer'
+import {gunzipSync, inflateSync} from 'node:zlib'
+import {AMQP_PROPERTY_KEYS} from '../amqp/properties.js'
+import type {Paint} from '../ui/terminal.js'
+import {showVhostName} from './plan.js'
 
 /**
  * What `evt tail` prints for one message: the NDJSON record (--json), the one-line pretty form, the
@@ -7,19 +11,108 @@ import type {Paint} from '../report/terminal.js'
  */
 
 /** The parts of an amqplib message the formatters read (kept structural so tests need no broker). */
+export interface TailProperties {
+  headers?: Record<string, unknown>
+  contentType?: unknown
+  contentEncoding?: unknown
+  deliveryMode?: unknown
+  priority?: unknown
+  correlationId?: unknown
+  replyTo?: unknown
+  expiration?: unknown
+  messageId?: unknown
+  timestamp?: unknown
+  type?: unknown
+  userId?: unknown
+  appId?: unknown
+}
+
 export interface TailDelivery {
   fields: {exchange: string; routingKey: string; redelivered: boolean; deliveryTag: number}
-  properties: {headers?: Record<string, unknown>; [key: string]: unknown}
+  properties: TailProperties
   content: Buffer
 }
 
-/** The body decoded once: JSON when it parses, else raw bytes. */
+/** The body decoded once: JSON when it parses, else UTF-8 text when it is text, else raw bytes. */
 export interface DecodedBody {
   json: boolean
   /** The parsed value (json) or undefined. */
   value: unknown
-  /** The UTF-8 text (json) — kept so NDJSON can copy it instead of serialising again. */
+  /** The UTF-8 text (json or utf8) — kept so NDJSON can copy it instead of serialising again. */
   text: string
+  /** Not JSON, but valid UTF-8 text without control characters (other than tab, CR, LF). */
+  utf8?: boolean
+}
+
+const TRACE_PROPERTIES: Record<string, keyof TailProperties> = {
+  content_type: 'contentType',
+  content_encoding: 'contentEncoding',
+  headers: 'headers',
+  delivery_mode: 'deliveryMode',
+  priority: 'priority',
+  correlation_id: 'correlationId',
+  reply_to: 'replyTo',
+  expiration: 'expiration',
+  message_id: 'messageId',
+  timestamp: 'timestamp',
+  type: 'type',
+  user_id: 'userId',
+  app_id: 'appId',
+}
+
+/**
+ * A firehose trace message (amq.rabbitmq.trace, "publish.<exchange>") as the message it reports: its exchange,
+ * routing key and properties come from the trace headers. Undefined when it is not about the tap's queue.
+ */
+export function unwrapTrace(msg: TailDelivery, match: {queue?: string; exchange?: string}): TailDelivery | undefined {
+  const h = msg.properties.headers ?? {}
+  const exchange = typeof h.exchange_name === 'string' ? h.exchange_name : ''
+  if (match.exchange !== undefined && exchange !== match.exchange) return undefined
+  if (match.queue !== undefined) {
+    const routed = h.routed_queues
+    if (!Array.isArray(routed) || !routed.includes(match.queue)) return undefined
+  }
+  const keys = Array.isArray(h.routing_keys) ? h.routing_keys : []
+  const properties: TailProperties = {}
+  const traced = h.properties
+  if (traced && typeof traced === 'object') {
+    for (const [k, v] of Object.entries(traced)) {
+      const name = TRACE_PROPERTIES[k]
+      if (name !== undefined) Object.assign(properties, {[name]: v})
+    }
+  }
+  return {
+    fields: {
+      exchange,
+      routingKey: typeof keys[0] === 'string' ? keys[0] : '',
+      redelivered: false,
+      deliveryTag: msg.fields.deliveryTag,
+    },
+    properties,
+    content: msg.content,
+  }
+}
+
+/** Text bodies: valid UTF-8 without control characters other than tab, CR and LF. */
+export function isText(content: Buffer): boolean {
+  for (let i = 0; i < content.length; i++) {
+    const c = content[i]
+    if ((c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) || c === 0x7f) return false
+  }
+  return isUtf8(content)
+}
+
+/** gzip / deflate bodies decompressed for display (undefined when not compressed or not decodable). */
+export function inflateForDisplay(content: Buffer, contentEncoding: unknown): Buffer | undefined {
+  if (typeof contentEncoding !== 'string') return undefined
+  const enc = contentEncoding.toLowerCase()
+  try {
+    if (enc === 'gzip' || enc === 'x-gzip') return gunzipSync(content)
+    if (enc === 'deflate') return inflateSync(content)
+  } catch {
+    return undefined
+  }
+  return undefined
 }
 
 export function decodeBody(content: Buffer): DecodedBody {
@@ -42,6 +135,8 @@ export function decodeBody(content: Buffer): DecodedBody {
       // not JSON after all
     }
   }
+  if (content.length > 0 && isText(content))
+    return {json: false, utf8: true, value: undefined, text: content.toString()}
   return {json: false, value: undefined, text: ''}
 }
 
@@ -53,25 +148,10 @@ function firstNonSpace(buf: Buffer): number {
   return -1
 }
 
-const PROPERTY_KEYS = [
-  'contentType',
-  'contentEncoding',
-  'deliveryMode',
-  'priority',
-  'correlationId',
-  'replyTo',
-  'expiration',
-  'messageId',
-  'timestamp',
-  'type',
-  'userId',
-  'appId',
-] as const
-
 /** AMQP properties that are set, without headers (they get their own key). */
 export function pickProperties(props: TailDelivery['properties']): Record<string, unknown> {
   const out: Record<string, unknown> = {}
-  for (const k of PROPERTY_KEYS) {
+  for (const k of AMQP_PROPERTY_KEYS) {
     const v = props[k]
     if (v !== undefined && v !== null) out[k] = v
   }
@@ -89,9 +169,13 @@ export function isoNow(ms: number): string {
   return lastIso
 }
 
+export type BodyEncoding = 'json' | 'utf8' | 'base64'
+
 /**
  * One NDJSON line (with the trailing newline). Keys, in this order, are the documented contract:
  * seq, receivedAt, vhost, exchange, routingKey, redelivered, tap, properties, headers, size, bodyEncoding, body.
+ * bodyEncoding: "json" (the body's own JSON text, copied), "utf8" (text, as a JSON string), "base64" (binary).
+ * `exact` (--save): a JSON body that spans lines is kept as utf8 text, so a replay sends the same bytes.
  */
 export function ndjsonLine(
   seq: number,
@@ -100,9 +184,13 @@ export function ndjsonLine(
   tap: string,
   msg: TailDelivery,
   body: DecodedBody,
+  exact = false,
 ): string {
-  const head = ndjsonHead(seq, receivedAtMs, vhost, tap, msg, body.json)
-  if (!body.json) return `${head}"${msg.content.toString('base64')}"}\n`
+  let encoding: BodyEncoding = body.json ? 'json' : body.utf8 ? 'utf8' : 'base64'
+  if (encoding === 'json' && exact && !isSingleLine(body)) encoding = 'utf8'
+  const head = ndjsonHead(seq, receivedAtMs, vhost, tap, msg, encoding)
+  if (encoding === 'base64') return `${head}"${msg.content.toString('base64')}"}\n`
+  if (encoding === 'utf8') return `${head}${JSON.stringify(msg.content.toString('utf8'))}}\n`
   // The body is valid JSON already: copy its text unless it spans lines (NDJSON is one line each).
   return `${head}${isSingleLine(body) ? body.text : JSON.stringify(body.value)}}\n`
 }
@@ -119,16 +207,15 @@ export function ndjsonHead(
   vhost: string,
   tap: string,
   msg: TailDelivery,
-  json: boolean,
+  encoding: BodyEncoding | boolean,
 ): string {
+  const enc = encoding === true ? 'json' : encoding === false ? 'base64' : encoding
   const f = msg.fields
   return `{"seq":${seq},"receivedAt":"${isoNow(receivedAtMs)}","vhost":${quote(vhost)},"exchange":${quote(
     f.exchange,
   )},"routingKey":${quote(f.routingKey)},"redelivered":${f.redelivered},"tap":${quote(tap)},"properties":${propertiesJson(
     msg.properties,
-  )},"headers":${headersJson(msg.properties.headers)},"size":${msg.content.length},"bodyEncoding":${
-    json ? '"json"' : '"base64"'
-  },"body":`
+  )},"headers":${headersJson(msg.properties.headers)},"size":${msg.content.length},"bodyEncoding":"${enc}","body":`
 }
 
 /** JSON strings of names that repeat on every message (vhost, exchange, routing key, tap). */
@@ -145,7 +232,7 @@ function quote(s: string): string {
 
 function propertiesJson(props: TailDelivery['properties']): string {
   let out = ''
-  for (const k of PROPERTY_KEYS) {
+  for (const k of AMQP_PROPERTY_KEYS) {
     const v = props[k]
     if (v === undefined || v === null) continue
     out += `${out === '' ? '{' : ','}"${k}":${JSON.stringify(v, typeof v === 'object' ? jsonReplacer : undefined)}`
@@ -189,6 +276,8 @@ export interface PrettyOptions {
   previewWidth: number
   /** The terminal's width: the preview gets what the rest of the line leaves (at least 40 characters). */
   lineWidth?: number
+  /** Column widths shared by the lines of one tail (aligned columns). */
+  columns?: Columns
 }
 
 function pad2(n: number): string {
@@ -237,27 +326,65 @@ export function prettyLine(
   const value = body.value as Record<string, unknown> | undefined
   const isEnvelope = body.json && value !== null && typeof value === 'object' && !Array.isArray(value)
   const id = isEnvelope ? (value.id ?? msg.properties.messageId) : msg.properties.messageId
-  const where = `${vhost}/${exchange}`
+  const where = showVhostName(vhost, exchange)
   const key = f.routingKey === '' ? '""' : f.routingKey
-  const type = eventType(body, msg.properties)
+  const rawType = eventType(body, msg.properties)
+  // The type only when it says something the routing key does not.
+  const type = rawType === f.routingKey || rawType === '-' ? '' : rawType
   const short = shortId(id)
   const redelivered = f.redelivered ? ' (redelivered)' : ''
-  // clock (12) + separators (10): the visible length of everything before the preview; the preview's own
-  // closing ", ...}" (6) is not in its budget.
-  const prefixLength = 22 + where.length + key.length + type.length + short.length + redelivered.length
+  // Columns line up: each grows to the widest value seen so far (capped), so lines stay aligned as they come.
+  const cols = options.columns
+  const route = `${where} → ${key}`
+  const routeWidth = cols ? grow(cols, 'route', route.length) : route.length
+  const typeWidth = cols ? grow(cols, 'type', type.length) : type.length
+  const idWidth = cols ? grow(cols, 'id', short.length) : short.length
+  const routePad = ' '.repeat(Math.max(0, routeWidth - route.length))
+  const typePad = ' '.repeat(Math.max(0, typeWidth - type.length))
+  const idPad = ' '.repeat(Math.max(0, idWidth - short.length))
+  // clock (12) + the spaces between columns: the visible length of everything before the preview.
+  const prefixLength =
+    13 +
+    Math.max(routeWidth, route.length) +
+    2 +
+    (typeWidth > 0 ? Math.max(typeWidth, type.length) + 2 : 0) +
+    Math.max(idWidth, short.length) +
+    redelivered.length +
+    2
   const width =
     options.lineWidth === undefined ? options.previewWidth : Math.max(40, options.lineWidth - prefixLength - 7)
   let preview: string
-  if (!body.json) preview = binaryPreview(msg.content, msg.properties.contentType, paint)
-  else if (isEnvelope && 'data' in value) preview = compactPreview(value.data, width, paint)
-  else preview = compactPreview(body.value, width, paint)
-  let line = `${paint('gray', clockTime(receivedAtMs))} ${paint('blue', where)} → ${paint('cyan', key)}  ${paint(
-    'bold',
-    type,
-  )}  ${paint('magenta', short)}${redelivered ? ` ${paint('yellow', '(redelivered)')}` : ''}  ${preview}\n`
+  const inflated = inflateForDisplay(msg.content, msg.properties.contentEncoding)
+  const shown = inflated === undefined ? body : decodeBody(inflated)
+  const shownValue = shown.value as Record<string, unknown> | undefined
+  const shownEnvelope =
+    shown.json && shownValue !== null && typeof shownValue === 'object' && !Array.isArray(shownValue)
+  if (shown.utf8) preview = paint('green', cutText(shown.text, width))
+  else if (!shown.json) preview = binaryPreview(inflated ?? msg.content, msg.properties.contentType, paint)
+  else if (shownEnvelope && 'data' in shownValue) preview = compactPreview(shownValue.data, width, paint)
+  else preview = compactPreview(shown.value, width, paint)
+  let line = `${paint('gray', clockTime(receivedAtMs))} ${paint('blue', where)} → ${paint('cyan', key)}${routePad}  ${
+    typeWidth > 0 ? `${paint('bold', type)}${typePad}  ` : ''
+  }${paint('magenta', short)}${idPad}${redelivered ? ` ${paint('yellow', '(redelivered)')}` : ''}  ${preview}\n`
   const death = msg.properties.headers?.['x-death']
   if (Array.isArray(death) && death.length > 0) line += deathLines(death, paint)
   return line
+}
+
+/** Widest values seen per column (a pretty tail keeps one of these). */
+export type Columns = Record<string, number>
+const MAX_COLUMN = 48
+
+function grow(cols: Columns, name: string, length: number): number {
+  const now = Math.max(cols[name] ?? 0, Math.min(length, MAX_COLUMN))
+  cols[name] = now
+  return now
+}
+
+/** One line of text, cut to width. */
+function cutText(text: string, width: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim()
+  return JSON.stringify(flat.length > width - 2 ? `${flat.slice(0, Math.max(1, width - 3))}…` : flat)
 }
 
 /** Dead-letter history in words, one line per x-death entry (most recent first, as the broker keeps it). */
@@ -321,7 +448,7 @@ function take(state: {left: number; cut: boolean}, visible: string): boolean {
 function compactValue(value: unknown, paint: Paint, state: {left: number; cut: boolean}, depth: number): string {
   if (value === null || value === undefined) return take(state, 'null') ? paint('magenta', 'null') : '…'
   if (typeof value === 'string') {
-    const s = JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)
+    const s = JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value)
     return take(state, s) ? paint('green', s) : '…'
   }
   if (typeof value === 'number' || typeof value === 'boolean') {
@@ -329,7 +456,7 @@ function compactValue(value: unknown, paint: Paint, state: {left: number; cut: b
     return take(state, s) ? paint('yellow', s) : '…'
   }
   if (Array.isArray(value)) {
-    if (depth >= 1) {
+    if (depth >= 2) {
       const s = `[${value.length} item${value.length === 1 ? '' : 's'}]`
       return take(state, s) ? paint('gray', s) : '…'
     }
@@ -344,7 +471,7 @@ function compactValue(value: unknown, paint: Paint, state: {left: number; cut: b
   }
   if (typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)
-    if (depth >= 1) {
+    if (depth >= 2) {
       const s = entries.length === 0 ? '{}' : '{…}'
       return take(state, s) ? paint('gray', s) : '…'
     }
@@ -365,7 +492,10 @@ function compactValue(value: unknown, paint: Paint, state: {left: number; cut: b
   return String(value)
 }
 
-/** The whole message as colored, indented JSON: routing, properties, headers, body. */
+/**
+ * The whole message: routing, properties and headers as coloured JSON, then the whole body as it is: JSON
+ * pretty-printed, text as text, binary as a hex dump with its size. gzip/deflate bodies are shown decoded.
+ */
 export function expandedMessage(
   receivedAtMs: number,
   vhost: string,
@@ -385,11 +515,37 @@ export function expandedMessage(
     properties: pickProperties(msg.properties),
     headers: msg.properties.headers ?? {},
     size: msg.content.length,
-    body: body.json ? body.value : {nonJson: binaryPreview(msg.content, msg.properties.contentType, (_c, t) => t)},
   }
   let out = `${coloredJson(doc, paint, '')}\n`
+  const inflated = inflateForDisplay(msg.content, msg.properties.contentEncoding)
+  const content = inflated ?? msg.content
+  const shown = inflated === undefined ? body : decodeBody(inflated)
+  const decoded =
+    inflated === undefined
+      ? ''
+      : `, ${String(msg.properties.contentEncoding)} ${formatSize(msg.content.length)} decoded`
+  if (shown.json)
+    out += `${paint('gray', `body (JSON, ${formatSize(content.length)}${decoded}):`)}\n${coloredJson(shown.value, paint, '')}\n`
+  else if (shown.utf8)
+    out += `${paint('gray', `body (text, ${formatSize(content.length)}${decoded}):`)}\n${shown.text}${shown.text.endsWith('\n') ? '' : '\n'}`
+  else {
+    const type = typeof msg.properties.contentType === 'string' ? `, ${msg.properties.contentType}` : ''
+    out += `${paint('gray', `body (binary, ${content.length} bytes${type}${decoded}), hex:`)}\n${hexDump(content)}`
+  }
   const death = msg.properties.headers?.['x-death']
   if (Array.isArray(death) && death.length > 0) out += deathLines(death, paint)
+  return out
+}
+
+/** 16 bytes a line: offset, hex, printable ASCII. */
+export function hexDump(content: Buffer): string {
+  let out = ''
+  for (let off = 0; off < content.length; off += 16) {
+    const row = content.subarray(off, off + 16)
+    const hex = [...row].map((b) => b.toString(16).padStart(2, '0')).join(' ')
+    const ascii = [...row].map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.')).join('')
+    out += `${off.toString(16).padStart(8, '0')}  ${hex.padEnd(47)}  ${ascii}\n`
+  }
   return out
 }
 

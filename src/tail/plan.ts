@@ -1,6 +1,6 @@
 import {UsageError} from '../errors.js'
 import {enc, type ManagementClient} from '../management/client.js'
-import type {ResolvedTarget} from './resolve.js'
+import {DEFAULT_EXCHANGE, type ResolvedTarget} from './resolve.js'
 
 /**
  * How each target is read. An exchange is tapped by a private queue bound to it; a queue is tapped
@@ -25,7 +25,19 @@ export interface TapPlan {
   label: string
   /** The header line: what is read and how. */
   header: string
+  /**
+   * Read through RabbitMQ's firehose (amq.rabbitmq.trace): the tap queue is bound to the trace exchange and
+   * each trace message is unwrapped into the message it reports. `queue`: keep publishes routed to this queue;
+   * `exchange`: keep publishes to this exchange.
+   */
+  firehose?: {queue?: string; exchange?: string}
+  /** Direct exchange taps: follow bindings added while the tail runs (management API polling). */
+  followDirect?: boolean
 }
+
+/** Tap queues are named with this prefix, so `evt status` and people can tell them from user queues. */
+export const TAP_PREFIX = 'evt.tap.'
+export const TRACE_EXCHANGE = 'amq.rabbitmq.trace'
 
 export interface PlanOptions {
   /** --binding: patterns (topic/direct), or k=v,... pairs for a headers exchange. */
@@ -33,6 +45,8 @@ export interface PlanOptions {
   consume: boolean
   requeue: boolean
   prefetch: number
+  /** --firehose: read every target through the firehose tracer (sees the default exchange too). */
+  firehose?: boolean
 }
 
 interface LiveBinding {
@@ -52,7 +66,7 @@ export async function planTaps(
 }
 
 async function planOne(api: ManagementClient, target: ResolvedTarget, options: PlanOptions): Promise<TapPlan> {
-  const label = `${target.kind} ${target.vhost}/${target.name}`
+  const label = `${target.kind} ${showVhostName(target.vhost, target.name)}`
   if (target.kind === 'queue' && options.consume) {
     if (options.requeue) {
       return {
@@ -71,6 +85,26 @@ async function planOne(api: ManagementClient, target: ResolvedTarget, options: P
       header: `consuming ${label}: DESTRUCTIVE, each message is removed from the queue once it is printed (acked after it is written; delivered-but-unwritten ones are requeued on stop)`,
     }
   }
+  if (target.kind === 'exchange' && target.name === DEFAULT_EXCHANGE) {
+    return {
+      target,
+      mode: 'tap',
+      bindings: [{exchange: TRACE_EXCHANGE, routingKey: 'publish.', arguments: {}}],
+      label,
+      header: `tapping ${label} (the default exchange) through the firehose tracer: every message sent to a queue by name, RPC replies to direct reply-to (amq.rabbitmq.reply-to) included; non-destructive`,
+      firehose: {exchange: ''},
+    }
+  }
+  if (target.kind === 'exchange' && options.firehose) {
+    return {
+      target,
+      mode: 'tap',
+      bindings: [{exchange: TRACE_EXCHANGE, routingKey: `publish.${target.name}`, arguments: {}}],
+      label,
+      header: `tapping ${label} through the firehose tracer: every message published to it, routed or not; non-destructive`,
+      firehose: {exchange: target.name},
+    }
+  }
   if (target.kind === 'exchange') {
     const bindings = await exchangeBindings(api, target, options.bindingPatterns)
     const shown = bindings.map(showBinding).join(', ')
@@ -79,18 +113,30 @@ async function planOne(api: ManagementClient, target: ResolvedTarget, options: P
       mode: 'tap',
       bindings,
       label,
-      header: `tapping ${label} (${target.type ?? '?'}) with a private auto-delete queue bound ${shown}: non-destructive, only messages published from now on`,
+      header: `tapping ${label} (${target.type ?? '?'}) with a private auto-delete queue bound ${
+        bindings.length === 0 ? 'to no key yet' : shown
+      }${target.type === 'direct' && options.bindingPatterns.length === 0 ? ', following keys bound from now on' : ''}: non-destructive, only messages published from now on`,
+      followDirect: target.type === 'direct' && options.bindingPatterns.length === 0,
     }
   }
   const live = await api.get<LiveBinding[]>(`/queues/${enc(target.vhost)}/${enc(target.name)}/bindings`)
   const bindings = live
     .filter((b) => b.source !== '')
     .map((b) => ({exchange: b.source, routingKey: b.routing_key, arguments: b.arguments ?? {}}))
-  if (bindings.length === 0) {
-    throw new UsageError(
-      `${label} is bound only to the default exchange: a copy of its messages cannot be taken without consuming them`,
-      'Read it with --consume (destructive) or --consume --requeue (prints and puts everything back)',
-    )
+  if (bindings.length === 0 || options.firehose) {
+    // No binding can copy what the default exchange sends to the queue by name: the firehose can.
+    return {
+      target,
+      mode: 'tap',
+      bindings: [
+        {exchange: TRACE_EXCHANGE, routingKey: bindings.length === 0 ? 'publish.' : 'publish.#', arguments: {}},
+      ],
+      label,
+      header: `tapping ${label} through the firehose tracer (${
+        bindings.length === 0 ? 'it is fed by the default exchange, which a binding cannot copy' : '--firehose'
+      }): a copy of each message published to it from now on; its consumers still get every message`,
+      firehose: {queue: target.name},
+    }
   }
   return {
     target,
@@ -101,7 +147,7 @@ async function planOne(api: ManagementClient, target: ResolvedTarget, options: P
       .map((b) => `${b.exchange} ${showBinding(b)}`)
       .join(
         ', ',
-      )}) gets a copy of each new message routed to it; the queue keeps its own. Messages sent to it by name via the default exchange are not seen (use --consume)`,
+      )}) gets a copy of each new message routed to it; the queue keeps its own. Messages sent to it by name via the default exchange are not seen (add --firehose)`,
   }
 }
 
@@ -129,13 +175,8 @@ async function exchangeBindings(
       if (patterns.length > 0) return patterns.map((p) => ({exchange, routingKey: p, arguments: {}}))
       // A direct exchange has no wildcard: bind every key its queues use now.
       const live = await api.get<LiveBinding[]>(`/exchanges/${enc(target.vhost)}/${enc(exchange)}/bindings/source`)
+      // Keys bound later are followed by the session (followDirect).
       const keys = [...new Set(live.map((b) => b.routing_key))].sort()
-      if (keys.length === 0) {
-        throw new UsageError(
-          `direct exchange ${target.vhost}/${exchange} has no bindings, so there is no key to tap`,
-          'Name the routing keys with --binding KEY (repeatable)',
-        )
-      }
       return keys.map((k) => ({exchange, routingKey: k, arguments: {}}))
     }
     default:
@@ -159,4 +200,15 @@ export function headerArguments(spec: string): Record<string, unknown> {
     args[trimmed.slice(0, eq)] = trimmed.slice(eq + 1)
   }
   return args
+}
+
+/** "vhost/name", and "/name" (not "//name") for the default vhost "/". */
+export function showVhostName(vhost: string, name: string): string {
+  return vhost === '/' ? `/${name}` : `${vhost}/${name}`
+}
+
+/** The routing keys bound on a direct exchange now (for following new bindings). */
+export async function directKeys(api: ManagementClient, vhost: string, exchange: string): Promise<string[]> {
+  const live = await api.get<LiveBinding[]>(`/exchanges/${enc(vhost)}/${enc(exchange)}/bindings/source`)
+  return [...new Set(live.map((b) => b.routing_key))]
 }

@@ -1,6 +1,6 @@
 import {UsageError} from '../errors.js'
 import {enc, type ManagementClient} from '../management/client.js'
-import {closest} from '../report/did-you-mean.js'
+import {closest} from '../util/did-you-mean.js'
 
 /**
  * Which exchanges and queues `evt tail TARGET...` means. The live broker (management API) is the
@@ -9,6 +9,9 @@ import {closest} from '../report/did-you-mean.js'
  */
 
 export type TargetKind = 'exchange' | 'queue'
+
+/** The name `evt tail` gives the default exchange (""). */
+export const DEFAULT_EXCHANGE = 'amq.default'
 
 export interface TopologyEntity {
   kind: TargetKind
@@ -132,9 +135,16 @@ export async function liveEntities(api: ManagementClient, vhost?: string): Promi
     api.get<LiveQueue[]>(`/queues${suffix}?columns=name,vhost`),
   ])
   return [
-    ...exchanges
-      .filter((e) => e.name !== '')
-      .map((e): TopologyEntity => ({kind: 'exchange', vhost: e.vhost, name: e.name, type: e.type, live: true})),
+    // The default exchange has no name: it is tailed as "amq.default" (through the firehose).
+    ...exchanges.map(
+      (e): TopologyEntity => ({
+        kind: 'exchange',
+        vhost: e.vhost,
+        name: e.name === '' ? DEFAULT_EXCHANGE : e.name,
+        type: e.type,
+        live: true,
+      }),
+    ),
     ...queues.map((q): TopologyEntity => ({kind: 'queue', vhost: q.vhost, name: q.name, live: true})),
   ]
 }

@@ -1,9 +1,12 @@
+import {randomBytes} from 'node:crypto'
 import type {Channel, ChannelModel, ConsumeMessage} from 'amqplib'
 import {connectAmqp} from '../amqp/connect.js'
 import {maskUrlsIn, withVhost} from '../config/url.js'
-import type {Paint} from '../report/terminal.js'
+import type {Paint} from '../ui/terminal.js'
+import {retryWithBackoff} from '../util/backoff.js'
 import type {Predicate} from './filters.js'
 import {
+  type Columns,
   decodeBody,
   expandedMessage,
   isSingleLine,
@@ -12,8 +15,9 @@ import {
   prettyLine,
   type TailDelivery,
   typeOf,
+  unwrapTrace,
 } from './format.js'
-import type {TapMode, TapPlan} from './plan.js'
+import {TAP_PREFIX, type TapMode, type TapPlan} from './plan.js'
 
 /**
  * The running tail: one AMQP connection per vhost, one channel per target, a bounded prefetch,
@@ -43,6 +47,22 @@ export interface TailOptions {
   /** Status lines (stderr). */
   log: (line: string) => void
   backoff?: {initialMs: number; maxMs: number}
+  /**
+   * Bytes the reader of `out` may hold unread (a pipe's or socket's buffer). With --consume a message is acked
+   * only once this many bytes were written after it, so a reader that exits early (`| head -5`) never loses a
+   * message it did not read. 0 for a terminal or a file.
+   */
+  unreadCapacity?: number
+  /** --save: NDJSON records, exact bodies, to this stream. */
+  save?: NodeJS.WritableStream
+  /** The tap queue's name, per plan (the firehose lease), else evt.tap.<random>. */
+  queueNames?: Map<TapPlan, string>
+  /** Direct exchanges followed: the keys bound now (polled). */
+  directKeys?: (vhost: string, exchange: string) => Promise<string[]>
+  /** How often to look for new direct bindings (default 1000 ms). */
+  followEveryMs?: number
+  /** Awaited after the connections are closed, before `done` resolves (restores the tracer). */
+  afterClose?: () => Promise<void>
 }
 
 export interface TailSummary {
@@ -60,6 +80,8 @@ export interface TailSummary {
   reconnects: number
   /** --consume / --requeue: messages put back in their queue when the tail stopped. */
   requeued: number
+  /** --save: records written to the file. */
+  saved?: number
 }
 
 interface Reader {
@@ -73,6 +95,13 @@ interface Reader {
   seen: number
   acked: number
   pendingAckSeen: number
+  /** --consume: written messages waiting for proof that the reader took them (end offset in the output). */
+  unproven: {msg: ConsumeMessage; end: number; seen: number}[]
+  /** Direct exchange keys bound on the tap queue. */
+  boundKeys: Set<string>
+  queueName?: string
+  /** --consume: the channel's current prefetch window. */
+  window: number
 }
 
 interface VhostGroup {
@@ -106,7 +135,6 @@ export class TailSession {
   private readonly byKey = new Map<string, number>()
   private readonly byType = new Map<string, number>()
   private timers: NodeJS.Timeout[] = []
-  private sleepers = new Set<() => void>()
   private reason: StopReason = 'signal'
   private resolveDone!: (s: TailSummary) => void
   readonly done: Promise<TailSummary>
@@ -121,14 +149,36 @@ export class TailSession {
         group = {vhost, url: withVhost(options.amqpUrl, vhost), readers: []}
         byVhost.set(vhost, group)
       }
-      group.readers.push({plan, mode: plan.mode, seen: 0, acked: 0, pendingAckSeen: 0})
+      group.readers.push({
+        plan,
+        mode: plan.mode,
+        seen: 0,
+        acked: 0,
+        pendingAckSeen: 0,
+        unproven: [],
+        boundKeys: new Set(),
+        window: options.prefetch,
+      })
     }
     this.groups = [...byVhost.values()]
     this.done = new Promise((resolve) => {
       this.resolveDone = resolve
     })
-    options.out.on('error', () => this.stop('output-closed'))
+    options.out.on('error', () => {
+      this.outputClosed = true
+      this.stop('output-closed')
+    })
+    this.slack = options.unreadCapacity ?? 0
   }
+
+  private readonly columns: Columns = {}
+  private outputClosed = false
+  private readonly slack: number
+  /** Bytes handed to the output, and bytes the output accepted (write callbacks without error). */
+  private written = 0
+  private accepted = 0
+  private readonly saveChunk = new OutputBuffer()
+  private saved = 0
 
   /** Connect and declare every tap; throws (nothing left open) when the first attempt fails. */
   async start(): Promise<void> {
@@ -155,6 +205,36 @@ export class TailSession {
           Math.max(20, Math.min(250, idleMs / 4)),
         ),
       )
+    }
+    if (this.options.directKeys && this.groups.some((g) => g.readers.some((r) => r.plan.followDirect))) {
+      const every = this.options.followEveryMs ?? 1000
+      this.timers.push(setInterval(() => void this.followDirect(), every))
+    }
+  }
+
+  /** Bind the tap queue to direct-exchange keys bound since the last look. */
+  private following = false
+  private async followDirect(): Promise<void> {
+    if (this.following || this.stopping) return
+    this.following = true
+    try {
+      for (const group of this.groups) {
+        for (const r of group.readers) {
+          if (!r.plan.followDirect || !r.channel || !r.queueName) continue
+          const exchange = r.plan.target.name
+          const keys = await this.options.directKeys?.(group.vhost, exchange)
+          for (const key of keys ?? []) {
+            if (r.boundKeys.has(key) || !r.channel) continue
+            await r.channel.bindQueue(r.queueName, exchange, key)
+            r.boundKeys.add(key)
+            this.options.log(`now also tapping ${r.plan.label} key "${key}" (bound since the tail started)`)
+          }
+        }
+      }
+    } catch {
+      // the next look tries again; a lost connection is handled by reconnect
+    } finally {
+      this.following = false
     }
   }
 
@@ -183,13 +263,21 @@ export class TailSession {
       // A channel closed by the broker (queue or exchange deleted ...): start over on a new connection.
       if (reader.channel === ch && !this.stopping) conn.close().catch(() => undefined)
     })
-    await ch.prefetch(this.options.prefetch)
+    // --consume: a channel-wide window, which (unlike a consumer's) can be widened while consuming.
+    reader.window = this.options.prefetch
+    await ch.prefetch(this.options.prefetch, reader.mode === 'consume')
     const {plan} = reader
     let queue: string
     if (reader.mode === 'tap') {
-      const q = await ch.assertQueue('', {exclusive: true, autoDelete: true, durable: false})
-      for (const b of plan.bindings) await ch.bindQueue(q.queue, b.exchange, b.routingKey, b.arguments)
+      const name = this.options.queueNames?.get(plan) ?? `${TAP_PREFIX}${randomBytes(6).toString('hex')}`
+      const q = await ch.assertQueue(name, {exclusive: true, autoDelete: true, durable: false})
+      reader.boundKeys.clear()
+      for (const b of plan.bindings) {
+        await ch.bindQueue(q.queue, b.exchange, b.routingKey, b.arguments)
+        if (plan.followDirect) reader.boundKeys.add(b.routingKey)
+      }
       queue = q.queue
+      reader.queueName = q.queue
     } else {
       await ch.checkQueue(plan.target.name)
       queue = plan.target.name
@@ -199,6 +287,7 @@ export class TailSession {
     reader.acked = 0
     reader.pendingAckSeen = 0
     reader.toAck = undefined
+    reader.unproven = []
     const {consumerTag} = await ch.consume(queue, (msg) => this.onMessage(reader, ch, msg), {
       noAck: false,
       exclusive: reader.mode === 'tap',
@@ -215,37 +304,23 @@ export class TailSession {
       }`,
     )
     const {initialMs, maxMs} = this.options.backoff ?? {initialMs: 250, maxMs: 5000}
-    let delay = initialMs
-    while (!this.stopping) {
-      await this.sleep(delay)
-      if (this.stopping) return
-      try {
-        await this.connectGroup(group)
-        this.reconnects++
-        this.options.log(
-          `reconnected to vhost ${group.vhost}, tap re-declared (messages published while disconnected are not seen${
-            consuming ? '; consumed queues kept theirs' : ''
-          })`,
-        )
-        if (this.stopping) await group.conn?.close().catch(() => undefined)
-        return
-      } catch {
-        delay = Math.min(delay * 2, maxMs)
-      }
-    }
+    const outcome = await retryWithBackoff(() => this.connectGroup(group), {
+      initialMs,
+      maxMs,
+      signal: this.abort.signal,
+      stopped: () => this.stopping,
+    }).catch(() => ({ok: false as const}))
+    if (!outcome.ok) return
+    this.reconnects++
+    this.options.log(
+      `reconnected to vhost ${group.vhost}, tap re-declared (messages published while disconnected are not seen${
+        consuming ? '; consumed queues kept theirs' : ''
+      })`,
+    )
+    if (this.stopping) await group.conn?.close().catch(() => undefined)
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(timer)
-        this.sleepers.delete(wake)
-        resolve()
-      }
-      const timer = setTimeout(wake, ms)
-      this.sleepers.add(wake)
-    })
-  }
+  private readonly abort = new AbortController()
 
   /** The hot path: filter, format, buffer; acks follow the write. */
   private onMessage(reader: Reader, ch: Channel, msg: ConsumeMessage | null): void {
@@ -259,18 +334,26 @@ export class TailSession {
     if (reader.channel !== ch) return
     reader.seen++
     if (this.stopping) return
-    this.delivered++
     const o = this.options
-    const fields = msg.fields
+    const firehose = reader.plan.firehose
+    // A trace message: keep the publishes the tap is about, and show the message it reports.
+    const delivery: TailDelivery | undefined = firehose === undefined ? msg : unwrapTrace(msg, firehose)
+    if (delivery === undefined) {
+      this.markAck(reader, msg)
+      this.scheduleFlush()
+      return
+    }
+    this.delivered++
+    const fields = delivery.fields
     let pass = o.routingFilter === undefined || o.routingFilter(fields.routingKey)
     if (pass && !this.countReached) {
-      const body = decodeBody(msg.content)
+      const body = decodeBody(delivery.content)
       const vhost = reader.plan.target.vhost
       if (o.where !== undefined) {
         pass = o.where({
           body: body.value,
-          headers: msg.properties.headers,
-          properties: msg.properties as unknown as Record<string, unknown>,
+          headers: delivery.properties.headers,
+          properties: delivery.properties,
           routingKey: fields.routingKey,
           exchange: fields.exchange,
           vhost,
@@ -280,12 +363,15 @@ export class TailSession {
         const now = Date.now()
         this.matched++
         this.lastMatchAt = now
-        const delivery = msg as unknown as TailDelivery
+        if (o.save) {
+          this.saveChunk.string(ndjsonLine(this.matched, now, vhost, reader.plan.label, delivery, body, true))
+          this.saved++
+        }
         if (o.output === 'json') {
           if (body.json && isSingleLine(body)) {
             // The body's own bytes go out as they came: no re-encoding of the largest part of the line.
             this.chunk.string(ndjsonHead(this.matched, now, vhost, reader.plan.label, delivery, true))
-            this.chunk.bytes(msg.content)
+            this.chunk.bytes(delivery.content)
             this.chunk.string('}\n')
           } else this.chunk.string(ndjsonLine(this.matched, now, vhost, reader.plan.label, delivery, body))
         } else if (o.output === 'pretty')
@@ -294,12 +380,15 @@ export class TailSession {
               paint: o.paint,
               previewWidth: o.previewWidth,
               lineWidth: o.lineWidth,
+              columns: this.columns,
             }),
           )
         else this.chunk.string(expandedMessage(now, vhost, reader.plan.label, delivery, body, o.paint))
         bump(this.byKey, fields.routingKey)
         bump(this.byType, typeOf(body, delivery.properties))
-        if (reader.mode !== 'browse') this.markAck(reader, msg)
+        if (reader.mode === 'consume') {
+          reader.unproven.push({msg, end: this.written + this.chunk.length, seen: reader.seen})
+        } else if (reader.mode !== 'browse') this.markAck(reader, msg)
         if (o.count !== undefined && this.matched >= o.count) {
           this.countReached = true
           setImmediate(() => this.stop('count'))
@@ -308,12 +397,52 @@ export class TailSession {
     }
     // Tap copies that do not match are dropped (acked); a consumed queue's are left to be requeued.
     if (!pass && reader.mode === 'tap') this.markAck(reader, msg)
+    this.scheduleFlush()
+  }
+
+  private scheduleFlush(): void {
     // Flush (and so ack) every ACK_EVERY messages: one ack per prefetch window would stall the broker.
     if (++this.sinceFlush >= this.ackEvery || this.chunk.length >= FLUSH_AT) this.flush()
     else if (!this.flushScheduled) {
       this.flushScheduled = true
       setImmediate(this.flushSoon)
     }
+  }
+
+  /** --consume: ack what the reader has provably taken (at most `slack` bytes can sit unread after it). */
+  private ackProven(allWritten: boolean): void {
+    const limit = allWritten ? this.accepted : this.accepted - this.slack
+    for (const group of this.groups) {
+      for (const r of group.readers) {
+        if (r.mode !== 'consume' || r.unproven.length === 0 || !r.channel) continue
+        let last: {msg: ConsumeMessage; seen: number} | undefined
+        let i = 0
+        while (i < r.unproven.length && r.unproven[i].end <= limit) last = r.unproven[i++]
+        if (last) {
+          r.unproven.splice(0, i)
+          try {
+            r.channel.ack(last.msg, true)
+            r.acked = last.seen
+          } catch {
+            // channel closing; the broker requeues what was not acked
+          }
+        }
+        this.widenWindow(r)
+      }
+    }
+  }
+
+  /**
+   * Written, accepted, yet unproven messages count against the prefetch: with small messages a pipe's buffer can
+   * hold more than --prefetch of them, and the broker would stop delivering before any could be proven read.
+   * When everything is written and the unproven half-fill the window, the (channel-wide) window grows by
+   * --prefetch. It grows only while the reader keeps up, so it stays bounded by the pipe's buffer.
+   */
+  private widenWindow(r: Reader): void {
+    if (this.blocked || this.pendingWrites > 0 || this.chunk.length > 0 || !r.channel || this.stopping) return
+    if (r.unproven.length * 2 < r.window) return
+    r.window += this.options.prefetch
+    r.channel.prefetch(r.window, true).catch(() => undefined)
   }
 
   private markAck(reader: Reader, msg: ConsumeMessage): void {
@@ -336,16 +465,24 @@ export class TailSession {
       r.toAck = undefined
     }
     this.touched.clear()
+    const saved = this.saveChunk.take()
+    if (saved !== undefined) this.options.save?.write(saved)
     const text = this.chunk.take()
     if (text === undefined) {
       this.ack(acks)
       return
     }
+    if (this.outputClosed) return
     this.pendingWrites++
+    this.written += text.length
     const ok = this.options.out.write(text, (err) => {
       this.pendingWrites--
       // Not written (the reader went away): leave them unacked, so a consumed queue gets them back.
-      if (!err) this.ack(acks)
+      if (!err) {
+        this.accepted += text.length
+        this.ack(acks)
+        this.ackProven(false)
+      }
       if (this.pendingWrites === 0) this.wakeDrain?.()
     })
     if (!ok) {
@@ -401,7 +538,7 @@ export class TailSession {
 
   private async shutdown(): Promise<void> {
     for (const t of this.timers) clearTimeout(t)
-    for (const wake of [...this.sleepers]) wake()
+    this.abort.abort()
     const readers = this.groups.flatMap((g) => g.readers)
     await Promise.all(
       readers.map(async (r) => {
@@ -409,6 +546,9 @@ export class TailSession {
       }),
     )
     await this.drained(2000)
+    // The reader is still there: what it was handed is its to read. A reader that went away keeps nothing
+    // it may not have read: those messages go back to their queue.
+    if (!this.outputClosed) this.ackProven(true)
     for (const r of readers) {
       if (r.mode === 'tap' || !r.channel) continue
       try {
@@ -428,6 +568,15 @@ export class TailSession {
         await conn?.close().catch(() => undefined)
       }),
     )
+    if (this.options.save) {
+      const save = this.options.save
+      await new Promise<void>((resolve) => save.end(() => resolve()))
+    }
+    try {
+      await this.options.afterClose?.()
+    } catch (err) {
+      this.options.log(`could not restore the vhost's tracing setting: ${String((err as Error).message ?? err)}`)
+    }
     this.resolveDone(this.summary())
   }
 
@@ -444,6 +593,7 @@ export class TailSession {
       byType: Object.fromEntries([...this.byType].sort((a, b) => b[1] - a[1])),
       reconnects: this.reconnects,
       requeued: this.requeued,
+      ...(this.options.save ? {saved: this.saved} : {}),
     }
   }
 }

@@ -1,4 +1,4 @@
-import {renderTable} from '../report/table.js'
+import {renderTable} from '../ui/table.js'
 import type {TailSummary} from './session.js'
 
 const REASONS: Record<TailSummary['reason'], string> = {
@@ -17,21 +17,16 @@ export function formatSummary(s: TailSummary): string {
       s.delivered > s.messages ? `; ${s.delivered - s.messages} delivered but filtered out or past --count` : ''
     }${s.reconnects > 0 ? `; reconnected ${s.reconnects}×` : ''}${s.requeued > 0 ? `; ${s.requeued} put back in their queue` : ''}`,
   ]
-  const keys = Object.entries(s.byRoutingKey)
-  const types = Object.entries(s.byType)
-  if (keys.length > 0) {
-    const rows: (string | number)[][] = []
-    const n = Math.max(keys.length, types.length)
-    for (let i = 0; i < Math.min(n, 20); i++) {
-      rows.push([keys[i]?.[0] ?? '', keys[i]?.[1] ?? '', types[i]?.[0] ?? '', types[i]?.[1] ?? ''])
-    }
-    lines.push(
-      renderTable(['routing key', 'messages', 'type', 'messages'], rows, {
-        colAligns: ['left', 'right', 'left', 'right'],
-      }),
-    )
-    if (n > 20) lines.push(`(${n - 20} more rows; --json gives them all)`)
+  if (s.saved !== undefined) lines[0] += `; ${s.saved} saved`
+  // Two tables: a routing key and a type on the same row would suggest they belong together.
+  const table = (title: string, entries: [string, number][]) => {
+    if (entries.length === 0) return
+    const rows = entries.slice(0, 20).map(([k, n]) => [k === '' ? '""' : k, n])
+    lines.push(renderTable([title, 'messages'], rows, {colAligns: ['left', 'right']}))
+    if (entries.length > 20) lines.push(`(${entries.length - 20} more; --json gives them all)`)
   }
+  table('routing key', Object.entries(s.byRoutingKey))
+  table('type', Object.entries(s.byType))
   return lines.join('\n')
 }
 

@@ -1,6 +1,6 @@
-import {readdir, readFile} from 'node:fs/promises'
-import {dirname, join} from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {readFile} from 'node:fs/promises'
+import {builtinFixturesDir} from '../project/paths.js'
+import {loadProject} from '../project/project.js'
 
 /**
  * RabbitMQ's own definitions format (what the management UI exports and `POST /api/definitions`
@@ -11,13 +11,22 @@ export interface DefinitionsUser {
   tags: string | string[]
   password_hash?: string
   hashing_algorithm?: string
+  /** max-connections, max-channels (RabbitMQ 3.10+, feature flag user_limits). */
+  limits?: Record<string, unknown>
   /** evt extension: the env var holding the password (default EVT_PASSWORD_<NAME>). */
   password_env?: string
 }
 export interface DefinitionsVhost {
   name: string
   description?: string
+  tags?: string | string[]
+  /** description, tags, default_queue_type: RabbitMQ's import reads default_queue_type only from here. */
   metadata?: Record<string, unknown>
+  /** Present in exports; RabbitMQ's import ignores it (vhost limits travel as `vhost-limits` parameters). */
+  limits?: unknown
+  /** RabbitMQ's import ignores a top-level default_queue_type (it reads metadata.default_queue_type). */
+  default_queue_type?: string
+  tracing?: boolean
 }
 export interface DefinitionsPermission {
   user: string
@@ -40,6 +49,17 @@ export interface DefinitionsPolicy {
   'apply-to': 'queues' | 'exchanges' | 'all' | 'classic_queues' | 'quorum_queues' | 'streams'
   definition: Record<string, unknown>
   priority: number
+}
+/** A vhost-scoped runtime parameter: vhost-limits, operator_policy, federation-upstream, shovel ... */
+export interface DefinitionsParameter {
+  vhost: string
+  component: string
+  name: string
+  value: unknown
+}
+export interface DefinitionsGlobalParameter {
+  name: string
+  value: unknown
 }
 export interface DefinitionsExchange {
   name: string
@@ -73,8 +93,8 @@ export interface Definitions {
   vhosts: DefinitionsVhost[]
   permissions: DefinitionsPermission[]
   topic_permissions: DefinitionsTopicPermission[]
-  parameters?: unknown[]
-  global_parameters?: unknown[]
+  parameters: DefinitionsParameter[]
+  global_parameters: DefinitionsGlobalParameter[]
   policies: DefinitionsPolicy[]
   exchanges: DefinitionsExchange[]
   queues: DefinitionsQueue[]
@@ -87,6 +107,8 @@ export function emptyDefinitions(): Definitions {
     vhosts: [],
     permissions: [],
     topic_permissions: [],
+    parameters: [],
+    global_parameters: [],
     policies: [],
     exchanges: [],
     queues: [],
@@ -94,15 +116,12 @@ export function emptyDefinitions(): Definitions {
   }
 }
 
-/** fixtures/ of the installed package (works from src/ under tsx and from dist/). */
-export function fixturesDir(): string {
-  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures')
-}
+/** fixtures/ of the installed package (the one helper lives in src/project/paths.ts). */
+export const fixturesDir = builtinFixturesDir
 
+/** The project's definitions files (evt.yaml `topology`), or the seed systems' without a project file. */
 export async function fixtureTopologyFiles(): Promise<string[]> {
-  const dir = join(fixturesDir(), 'topology')
-  const names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort()
-  return names.map((n) => join(dir, n))
+  return loadProject().topologyFiles
 }
 
 /** Concatenate several definitions files (the provisioner validates and de-duplicates). */
@@ -117,9 +136,16 @@ export function mergeDefinitions(parts: Partial<Definitions>[]): Definitions {
   return out
 }
 
+/** JSON text as RabbitMQ reads it: a leading UTF-8 byte order mark is allowed. */
+export function stripBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
+}
+
 /** Read definitions files without validation (use the topology validator for user input). */
 export async function readDefinitionsFiles(files?: string[]): Promise<Definitions> {
   const paths = files ?? (await fixtureTopologyFiles())
-  const parts = await Promise.all(paths.map(async (p) => JSON.parse(await readFile(p, 'utf8')) as Partial<Definitions>))
+  const parts = await Promise.all(
+    paths.map(async (p) => JSON.parse(stripBom(await readFile(p, 'utf8'))) as Partial<Definitions>),
+  )
   return mergeDefinitions(parts)
 }

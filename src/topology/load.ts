@@ -1,81 +1,19 @@
 import {readFile} from 'node:fs/promises'
 import {relative} from 'node:path'
 import {UsageError} from '../errors.js'
-import {type Definitions, emptyDefinitions, fixtureTopologyFiles} from './definitions.js'
+import {type Definitions, emptyDefinitions, fixtureTopologyFiles, stripBom} from './definitions.js'
+import {isBuiltinExchange, normalizeTags, objectKey, objectLabel, SECTIONS, type Section, stableJson} from './model.js'
 import {definitionsSchema} from './schema.js'
 
-export type ObjectKind =
-  | 'vhost'
-  | 'user'
-  | 'permission'
-  | 'topic_permission'
-  | 'policy'
-  | 'exchange'
-  | 'queue'
-  | 'binding'
-
-/** The definitions arrays in apply order (vhosts first, bindings last). */
-export const SECTIONS = [
-  ['vhosts', 'vhost'],
-  ['users', 'user'],
-  ['permissions', 'permission'],
-  ['topic_permissions', 'topic_permission'],
-  ['policies', 'policy'],
-  ['exchanges', 'exchange'],
-  ['queues', 'queue'],
-  ['bindings', 'binding'],
-] as const satisfies readonly (readonly [keyof Definitions, ObjectKind])[]
-
-export type Section = (typeof SECTIONS)[number][0]
-
-/** Canonical JSON (sorted keys) for equality of arguments and definitions. */
-export function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`
-  }
-  return JSON.stringify(value)
-}
-
-/** The identity of an object within its section: two objects with the same key are the same broker object. */
-export function objectKey(section: Section, o: Record<string, unknown>): string {
-  switch (section) {
-    case 'vhosts':
-    case 'users':
-      return String(o.name)
-    case 'permissions':
-      return `${o.vhost}/${o.user}`
-    case 'topic_permissions':
-      return `${o.vhost}/${o.user}/${o.exchange}`
-    case 'policies':
-    case 'exchanges':
-    case 'queues':
-      return `${o.vhost}/${o.name}`
-    case 'bindings':
-      return `${o.vhost}/${o.source}→${o.destination_type}:${o.destination}[${o.routing_key}]${stableJson(o.arguments ?? {})}`
-  }
-}
-
-/** A human label such as `exchange ecommerce/orders`. */
-export function objectLabel(section: Section, o: Record<string, unknown>): string {
-  const kind = SECTIONS.find(([s]) => s === section)?.[1] ?? section
-  if (section === 'bindings') {
-    const src = o.source === '' ? '(default)' : o.source
-    return `binding ${o.vhost}/${src} → ${o.destination_type} ${o.destination} [${o.routing_key}]`
-  }
-  return `${kind} ${objectKey(section, o)}`
-}
-
-export function normalizeTags(tags: string | string[] | undefined): string[] {
-  const list = Array.isArray(tags) ? tags : (tags ?? '').split(',')
-  return list
-    .map((t) => t.trim())
-    .filter(Boolean)
-    .sort()
-}
+export {
+  normalizeTags,
+  type ObjectKind,
+  objectKey,
+  objectLabel,
+  SECTIONS,
+  type Section,
+  stableJson,
+} from './model.js'
 
 interface Origin {
   file: string
@@ -144,16 +82,21 @@ export async function validateDocument(data: unknown, file: string): Promise<str
   return [...new Set(result.errors.map((e) => `${displayFile(file)}: ${e.path}: ${e.reason}`))]
 }
 
-/** The built-in exchanges every vhost has. */
-function isBuiltinExchange(name: string): boolean {
-  return name === '' || name.startsWith('amq.')
-}
-
 /**
  * Merge validated documents: identical duplicates collapse, conflicting duplicates are an error,
  * and cross-references (bindings, permissions, vhosts) must resolve within the merged set.
  */
-export function mergeAndCheck(docs: {file: string; data: Definitions}[]): {defs: Definitions; problems: string[]} {
+export interface LoadOptions {
+  /** The broker's current definitions: references may resolve there too. */
+  broker?: Partial<Definitions>
+  /** false: do not check references at all (linting a partial file for another broker). */
+  references?: boolean
+}
+
+export function mergeAndCheck(
+  docs: {file: string; data: Definitions}[],
+  broker: Partial<Definitions> | null = {},
+): {defs: Definitions; problems: string[]} {
   const defs = emptyDefinitions()
   const problems: string[] = []
   const origins = new Map<string, Origin>()
@@ -177,39 +120,60 @@ export function mergeAndCheck(docs: {file: string; data: Definitions}[]): {defs:
           }
           return
         }
+        if (section === 'users' && Array.isArray(o.limits)) delete o.limits // an empty export list: no limits
         origins.set(key, {file, index})
         originOf.set(o, {file, index})
         ;(defs[section] as unknown as Record<string, unknown>[]).push(o)
       })
     }
-    for (const extra of ['parameters', 'global_parameters'] as const) {
-      const list = data[extra]
-      if (Array.isArray(list) && list.length > 0) defs[extra] = [...(defs[extra] ?? []), ...list]
-    }
   }
 
-  const where = (o: object, section: string) => {
-    const origin = originOf.get(o)
-    return origin ? `${displayFile(origin.file)}: $.${section}[${origin.index}]` : `$.${section}`
-  }
-  const vhosts = new Set(['/', ...defs.vhosts.map((v) => v.name)])
-  const users = new Set(defs.users.map((u) => u.name))
-  const exchanges = new Set(defs.exchanges.map((e) => `${e.vhost}/${e.name}`))
-  const queues = new Set(defs.queues.map((q) => `${q.vhost}/${q.name}`))
+  if (broker)
+    problems.push(
+      ...referenceProblems(defs, broker, (o, section) => {
+        const origin = originOf.get(o)
+        return origin ? `${displayFile(origin.file)}: $.${section}[${origin.index}]` : `$.${section}`
+      }),
+    )
+  return {defs, problems}
+}
+
+/**
+ * References that must resolve in the file(s) or on the broker (`broker`: its current definitions):
+ * the vhost of every object, the user of every permission, the exchanges and queues of every binding.
+ * RabbitMQ refuses a missing vhost or user too; it silently drops a binding whose ends are missing,
+ * which evt refuses instead (a binding that is never created is a silent loss).
+ */
+export function referenceProblems(
+  defs: Definitions,
+  broker: Partial<Definitions> = {},
+  where: (o: object, section: string) => string = (_o, section) => `$.${section}`,
+): string[] {
+  const problems: string[] = []
+  const names = <T>(list: T[] | undefined, f: (o: T) => string) => (list ?? []).map(f)
+  const vhosts = new Set([...names(defs.vhosts, (v) => v.name), ...names(broker.vhosts, (v) => v.name)])
+  const users = new Set([...names(defs.users, (u) => u.name), ...names(broker.users, (u) => u.name)])
+  const inVhost = (o: {vhost: string; name: string}) => `${o.vhost}/${o.name}`
+  const exchanges = new Set([...names(defs.exchanges, inVhost), ...names(broker.exchanges, inVhost)])
+  const queues = new Set([...names(defs.queues, inVhost), ...names(broker.queues, inVhost)])
   for (const [section] of SECTIONS) {
-    if (section === 'vhosts' || section === 'users') continue
+    if (section === 'vhosts' || section === 'users' || section === 'global_parameters') continue
     for (const o of defs[section] as unknown as {vhost: string}[]) {
-      if (!vhosts.has(o.vhost)) problems.push(`${where(o, section)}.vhost: unknown vhost "${o.vhost}" (not in vhosts)`)
+      if (!vhosts.has(o.vhost)) {
+        problems.push(`${where(o, section)}.vhost: unknown vhost "${o.vhost}" (not in vhosts, not on the broker)`)
+      }
     }
   }
   for (const section of ['permissions', 'topic_permissions'] as const) {
     for (const p of defs[section]) {
-      if (!users.has(p.user)) problems.push(`${where(p, section)}.user: unknown user "${p.user}" (not in users)`)
+      if (!users.has(p.user)) {
+        problems.push(`${where(p, section)}.user: unknown user "${p.user}" (not in users, not on the broker)`)
+      }
     }
   }
   for (const b of defs.bindings) {
-    if (b.source === '') problems.push(`${where(b, 'bindings')}.source: the default exchange cannot be bound`)
-    else if (!isBuiltinExchange(b.source) && !exchanges.has(`${b.vhost}/${b.source}`)) {
+    if (b.source === '') continue // skipped, as RabbitMQ does
+    if (!isBuiltinExchange(b.source) && !exchanges.has(`${b.vhost}/${b.source}`)) {
       problems.push(`${where(b, 'bindings')}.source: binding from missing exchange "${b.source}" in vhost ${b.vhost}`)
     }
     const target = `${b.vhost}/${b.destination}`
@@ -224,16 +188,16 @@ export function mergeAndCheck(docs: {file: string; data: Definitions}[]): {defs:
       )
     }
   }
-  return {defs, problems}
+  return problems
 }
 
 function comparable(section: Section, o: Record<string, unknown>): string {
-  if (section === 'users') return stableJson({...o, tags: normalizeTags(o.tags as string | string[])})
+  if (section === 'users') return stableJson({...o, tags: normalizeTags(o.tags)})
   return stableJson(o)
 }
 
 /** Read, validate and merge definitions files; throws a UsageError (exit 2) naming file, JSON path and reason. */
-export async function loadDefinitionsFiles(files: string[]): Promise<Definitions> {
+export async function loadDefinitionsFiles(files: string[], options: LoadOptions = {}): Promise<Definitions> {
   if (files.length === 0) throw new UsageError('no definitions files given')
   const problems: string[] = []
   const docs: {file: string; data: Definitions}[] = []
@@ -248,7 +212,7 @@ export async function loadDefinitionsFiles(files: string[]): Promise<Definitions
     }
     let data: unknown
     try {
-      data = JSON.parse(text)
+      data = JSON.parse(stripBom(text))
     } catch (err) {
       problems.push(`${displayFile(file)}: $: invalid JSON (${(err as Error).message})`)
       continue
@@ -258,7 +222,7 @@ export async function loadDefinitionsFiles(files: string[]): Promise<Definitions
     else docs.push({file, data: data as Definitions})
   }
   if (problems.length > 0) throw inputError(problems)
-  const merged = mergeAndCheck(docs)
+  const merged = mergeAndCheck(docs, options.references === false ? null : (options.broker ?? {}))
   if (merged.problems.length > 0) throw inputError(merged.problems)
   return merged.defs
 }
@@ -267,6 +231,6 @@ export async function loadDefinitionsFiles(files: string[]): Promise<Definitions
  * The validated, merged topology: the given definitions files, or evt's fixture (one vhost per seed
  * system: customers, ecommerce, tutorgo, courses).
  */
-export async function loadTopology(files?: string[]): Promise<Definitions> {
-  return loadDefinitionsFiles(files && files.length > 0 ? files : await fixtureTopologyFiles())
+export async function loadTopology(files?: string[], options: LoadOptions = {}): Promise<Definitions> {
+  return loadDefinitionsFiles(files && files.length > 0 ? files : await fixtureTopologyFiles(), options)
 }

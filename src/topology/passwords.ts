@@ -1,6 +1,8 @@
 import {randomBytes} from 'node:crypto'
-import {chmod, mkdir, readFile, writeFile} from 'node:fs/promises'
+import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
+import {withLock} from '../config/lock.js'
+import {ensureStateHome, writeSecretFile} from '../config/state.js'
 
 /**
  * Passwords of users `evt provision` created. Fixtures never hold one: EVT_PASSWORD_<USER> from env,
@@ -45,13 +47,45 @@ export async function storePasswords(
   passwords: Record<string, string>,
 ): Promise<void> {
   if (Object.keys(passwords).length === 0) return
-  const store = await readStore(home)
-  const key = brokerKey(managementBaseUrl)
-  store[key] = {...store[key], ...passwords}
-  await mkdir(home, {recursive: true, mode: 0o700})
+  await updateStore(home, (store) => {
+    const key = brokerKey(managementBaseUrl)
+    store[key] = {...store[key], ...passwords}
+  })
+}
+
+/**
+ * Read, change and write the store under a lock (concurrent `evt provision` runs lose nothing), written
+ * atomically (a crash never leaves half a file).
+ */
+async function updateStore(home: string, change: (store: Store) => void): Promise<void> {
+  await ensureStateHome(home)
   const file = storePath(home)
-  await writeFile(file, `${JSON.stringify(store, null, 2)}\n`, {mode: 0o600})
-  await chmod(file, 0o600)
+  await withLock(
+    `${file}.lock`,
+    async () => {
+      const store = await readStore(home)
+      change(store)
+      await writeSecretFile(file, `${JSON.stringify(store, null, 2)}\n`)
+    },
+    {what: file, timeoutMs: 30_000},
+  )
+}
+
+/** `evt down`: the passwords of a removed broker's users go with it (its URL, with or without credentials). */
+export async function forgetBrokerPasswords(home: string, managementUrl: string): Promise<void> {
+  let key: string
+  try {
+    const url = new URL(managementUrl)
+    url.username = ''
+    url.password = ''
+    key = brokerKey(url.toString())
+  } catch {
+    return
+  }
+  if (!(key in (await readStore(home)))) return
+  await updateStore(home, (store) => {
+    delete store[key]
+  })
 }
 
 export function generatePassword(): string {

@@ -1,42 +1,37 @@
 import type {Definitions} from './definitions.js'
-import {normalizeTags, objectKey, objectLabel, SECTIONS, type Section, stableJson} from './load.js'
+import {atLeast} from './lint.js'
+import {
+  isBuiltinExchange,
+  kindOf,
+  localName,
+  normalizeTags,
+  type Obj,
+  objectKey,
+  type PlanItem,
+  SECTIONS,
+  type Section,
+  stableJson,
+  vhostOf,
+} from './model.js'
+
+export {countPlan, type PlanAction, type PlanCounts, type PlanItem} from './model.js'
 
 /**
  * Desired vs current definitions as a list of per-object actions. Pure: no broker, no I/O, so every
- * rule (what counts as a change, what RabbitMQ refuses to change in place) is unit-tested.
+ * rule (what counts as a change, what RabbitMQ skips, what it refuses to change in place) is unit-tested.
+ * The rules follow RabbitMQ's own import (rabbit_definitions.erl): what it would change is an update,
+ * what it skips is a skip with the reason evt prints.
  */
-export type PlanAction = 'create' | 'update' | 'unchanged' | 'conflict'
-
-export interface PlanItem {
-  section: Section
-  /** Identity within the section, e.g. "ecommerce/orders". */
-  key: string
-  /** Human label, e.g. "exchange ecommerce/orders". */
-  label: string
-  action: PlanAction
-  /** Why an update or a conflict: which settings differ. */
-  reason?: string
-  /** For conflicts: what the broker has and what the file wants. */
-  existing?: string
-  wanted?: string
-  desired: Record<string, unknown>
-  current?: Record<string, unknown>
-}
-
 export interface PlanOptions {
   /** The user the management API acts as: its password is never changed (we would lock ourselves out). */
   actingUser?: string
+  /** The broker's version: RabbitMQ's import changes an existing vhost's default queue type only from 4.1. */
+  brokerVersion?: string
 }
 
-type Obj = Record<string, unknown>
-
 /** Arguments as RabbitMQ treats them: x-queue-type "classic" is the default, so absent = classic. */
-export function normalizeArguments(section: Section, args: unknown, queueType?: unknown): Obj {
+export function normalizeArguments(section: Section, args: unknown): Obj {
   const out = {...((args as Obj | undefined) ?? {})}
-  // Some exports carry the queue type as a top-level "type" instead of x-queue-type.
-  if (section === 'queues' && typeof queueType === 'string' && out['x-queue-type'] === undefined) {
-    out['x-queue-type'] = queueType
-  }
   if (section === 'queues' && out['x-queue-type'] === 'classic') delete out['x-queue-type']
   return out
 }
@@ -52,61 +47,93 @@ function diffFields(desired: Obj, current: Obj, fields: string[]): string[] {
   return fields.filter((f) => stableJson(desired[f] ?? null) !== stableJson(current[f] ?? null))
 }
 
-function vhostDescription(v: Obj): string {
-  return String(v.description ?? (v.metadata as Obj | undefined)?.description ?? '')
+/** A vhost's metadata as RabbitMQ's import sets it: top-level description/tags win over metadata's. */
+export function vhostMetadata(v: Obj): {description: string; tags: string[]; default_queue_type?: string} {
+  const meta = (v.metadata as Obj | undefined) ?? {}
+  const dqt = meta.default_queue_type
+  return {
+    description: String(v.description ?? meta.description ?? ''),
+    tags: normalizeTags(v.tags ?? meta.tags),
+    ...(typeof dqt === 'string' && dqt !== 'undefined' ? {default_queue_type: dqt} : {}),
+  }
 }
 
-function compare(
-  section: Section,
-  desired: Obj,
-  current: Obj,
-  options: PlanOptions,
-): Omit<PlanItem, 'key' | 'label' | 'section' | 'desired' | 'current'> {
+/** Why RabbitMQ's import skips this object (undefined: it applies it). */
+export function skipReason(section: Section, o: Obj): string | undefined {
+  if (section === 'exchanges' && isBuiltinExchange(String(o.name))) {
+    return 'every vhost has the default and amq.* exchanges; RabbitMQ skips them on import'
+  }
+  if (section === 'queues' && String(o.name).startsWith('amq.')) {
+    return 'amq.* queue names are reserved; RabbitMQ skips them on import'
+  }
+  if (section === 'bindings' && o.source === '') {
+    return "the default exchange's bindings are implicit; RabbitMQ skips them on import"
+  }
+  if (section === 'global_parameters' && String(o.name).startsWith('internal')) {
+    return "internal to the node it was exported from (evt never copies a cluster's identity)"
+  }
+  return undefined
+}
+
+type Verdict = Pick<PlanItem, 'action' | 'reason' | 'existing' | 'wanted' | 'note'>
+
+function changed(fields: string[]): Verdict {
+  return fields.length ? {action: 'update', reason: fields.join(', ')} : {action: 'unchanged'}
+}
+
+function compare(section: Section, desired: Obj, current: Obj, options: PlanOptions): Verdict {
   switch (section) {
     case 'vhosts': {
-      if (desired.description === undefined || vhostDescription(desired) === vhostDescription(current)) {
-        return {action: 'unchanged'}
+      const d = vhostMetadata(desired)
+      const c = vhostMetadata(current)
+      const fields = diffFields(d, c, ['description', 'tags'])
+      if (d.default_queue_type !== undefined && d.default_queue_type !== c.default_queue_type) {
+        if (!options.brokerVersion || atLeast(options.brokerVersion, '4.1')) fields.push('default_queue_type')
+        else {
+          const note = `vhost ${desired.name} keeps default_queue_type ${c.default_queue_type ?? '(none)'}: RabbitMQ ${options.brokerVersion}'s import does not change it on an existing vhost (the file wants ${d.default_queue_type})`
+          return {...changed(fields), note}
+        }
       }
-      return {action: 'update', reason: 'description'}
+      return changed(fields)
     }
     case 'users': {
-      const changed: string[] = []
-      if (stableJson(normalizeTags(desired.tags as string[])) !== stableJson(normalizeTags(current.tags as string[]))) {
-        changed.push('tags')
+      const fields: string[] = []
+      if (stableJson(normalizeTags(desired.tags)) !== stableJson(normalizeTags(current.tags))) fields.push('tags')
+      const limits = (l: unknown) => (l && typeof l === 'object' && !Array.isArray(l) ? l : {})
+      if (desired.limits !== undefined && stableJson(limits(desired.limits)) !== stableJson(limits(current.limits))) {
+        fields.push('limits')
       }
-      const passwordKnown = typeof desired.password_hash === 'string'
-      if (passwordKnown && desired.name !== options.actingUser && desired.password_hash !== current.password_hash) {
-        changed.push('password_hash')
+      const hashGiven = typeof desired.password_hash === 'string'
+      if (hashGiven && desired.name !== options.actingUser && desired.password_hash !== current.password_hash) {
+        fields.push('password_hash')
       }
-      return changed.length ? {action: 'update', reason: changed.join(', ')} : {action: 'unchanged'}
+      return changed(fields)
     }
-    case 'permissions': {
-      const changed = diffFields(desired, current, ['configure', 'write', 'read'])
-      return changed.length ? {action: 'update', reason: changed.join(', ')} : {action: 'unchanged'}
-    }
-    case 'topic_permissions': {
-      const changed = diffFields(desired, current, ['write', 'read'])
-      return changed.length ? {action: 'update', reason: changed.join(', ')} : {action: 'unchanged'}
-    }
+    case 'permissions':
+      return changed(diffFields(desired, current, ['configure', 'write', 'read']))
+    case 'topic_permissions':
+      return changed(diffFields(desired, current, ['write', 'read']))
     case 'policies': {
       const d = {...desired, 'apply-to': desired['apply-to'] ?? 'all', priority: desired.priority ?? 0}
-      const changed = diffFields(d, current, ['pattern', 'apply-to', 'definition', 'priority'])
-      return changed.length ? {action: 'update', reason: changed.join(', ')} : {action: 'unchanged'}
+      return changed(diffFields(d, current, ['pattern', 'apply-to', 'definition', 'priority']))
     }
+    case 'parameters':
+    case 'global_parameters':
+      return changed(diffFields(desired, current, ['value']))
     case 'exchanges':
     case 'queues': {
-      const d = {...desired, arguments: normalizeArguments(section, desired.arguments, desired.type)}
-      const c = {...current, arguments: normalizeArguments(section, current.arguments, current.type)}
+      const d = {...desired, arguments: normalizeArguments(section, desired.arguments)}
+      const c = {...current, arguments: normalizeArguments(section, current.arguments)}
       const fields =
         section === 'exchanges'
           ? ['type', 'durable', 'auto_delete', 'internal', 'arguments']
           : ['durable', 'auto_delete', 'arguments']
-      const changed = diffFields(d, c, fields)
-      if (changed.length === 0) return {action: 'unchanged'}
+      const diff = diffFields(d, c, fields)
+      if (diff.length === 0) return {action: 'unchanged'}
       // RabbitMQ cannot change these in place (exchange type, queue arguments: PRECONDITION_FAILED).
       return {
         action: 'conflict',
-        reason: changed.join(', '),
+        reason: diff.join(', '),
         existing: describeSettings(section, current),
         wanted: describeSettings(section, desired),
       }
@@ -125,31 +152,23 @@ export function planDefinitions(
   for (const [section] of SECTIONS) {
     const currentByKey = new Map<string, Obj>()
     for (const o of (current[section] ?? []) as unknown as Obj[]) currentByKey.set(objectKey(section, o), o)
-    for (const o of desired[section] as unknown as Obj[]) {
+    for (const o of (desired[section] ?? []) as unknown as Obj[]) {
       const key = objectKey(section, o)
+      const vhost = vhostOf(section, o)
+      const base = {
+        section,
+        kind: kindOf(section),
+        name: localName(section, o),
+        ...(vhost === undefined ? {} : {vhost}),
+        key,
+        desired: o,
+      }
+      const skip = skipReason(section, o)
       const existing = currentByKey.get(key)
-      const base = {section, key, label: objectLabel(section, o), desired: o}
-      if (!existing) items.push({...base, action: 'create'})
+      if (skip) items.push({...base, action: 'skip', reason: skip})
+      else if (!existing) items.push({...base, action: 'create'})
       else items.push({...base, current: existing, ...compare(section, o, existing, options)})
     }
   }
   return items
-}
-
-export interface PlanCounts {
-  created: number
-  updated: number
-  unchanged: number
-  conflicts: number
-}
-
-export function countPlan(items: {action: string}[]): PlanCounts {
-  const counts = {created: 0, updated: 0, unchanged: 0, conflicts: 0}
-  for (const i of items) {
-    if (i.action === 'create' || i.action === 'created' || i.action === 'recreated') counts.created++
-    else if (i.action === 'update' || i.action === 'updated') counts.updated++
-    else if (i.action === 'unchanged') counts.unchanged++
-    else if (i.action === 'conflict') counts.conflicts++
-  }
-  return counts
 }

@@ -1,28 +1,26 @@
-import {EvtError, UsageError} from '../errors.js'
-import {enc, ManagementClient, ManagementHttpError} from '../management/client.js'
-import type {Definitions} from './definitions.js'
-import {loadTopology, normalizeTags, SECTIONS, type Section} from './load.js'
-import {passwordEnvName, passwordFor, storePasswords} from './passwords.js'
-import {countPlan, normalizeArguments, type PlanCounts, type PlanItem, planDefinitions} from './plan.js'
+import {UsageError} from '../errors.js'
+import {ManagementClient} from '../management/client.js'
+import {type ApplyContext, applyPlan, currentDefinitions, deleteObjects} from './apply.js'
+import {type Definitions, readDefinitionsFiles} from './definitions.js'
+import {type LintFinding, type LintTarget, lintDefinitions} from './lint.js'
+import {loadTopology, referenceProblems} from './load.js'
+import {
+  countPlan,
+  normalizeTags,
+  type ObjectResult,
+  type PlanCounts,
+  type PlanItem,
+  planLabel,
+  type ResultAction,
+  resultOf,
+} from './model.js'
+import {passwordEnvName, storePasswords} from './passwords.js'
+import {planDefinitions} from './plan.js'
+import {type QueueTypeChoice, toQuorumQueues} from './quorum.js'
+import {type PlanPreview, planPreview} from './view/diff.js'
 
-export type ObjectResultAction =
-  | 'created'
-  | 'updated'
-  | 'unchanged'
-  | 'recreated'
-  | 'create'
-  | 'update'
-  | 'conflict'
-  | 'recreate'
-
-export interface ProvisionObjectResult {
-  kind: string
-  name: string
-  action: ObjectResultAction
-  reason?: string
-  existing?: string
-  wanted?: string
-}
+export type ObjectResultAction = ResultAction
+export type ProvisionObjectResult = ObjectResult
 
 export interface ProvisionResult {
   dryRun: boolean
@@ -30,11 +28,17 @@ export interface ProvisionResult {
   changed: boolean
   counts: PlanCounts
   objects: ProvisionObjectResult[]
-  /** Passwords generated in this run, shown once; also saved in passwordsFile. */
-  generatedPasswords?: Record<string, string>
+  /** The broker's RabbitMQ version. */
+  brokerVersion?: string
+  /** Version findings (removed or denied features, fields RabbitMQ's import ignores). */
+  findings: LintFinding[]
+  /** Users whose password this run generated: saved in passwordsFile (0600), never printed. */
+  generatedPasswordsFor?: string[]
   passwordsFile?: string
   guest?: 'deleted' | 'absent' | 'would delete'
   warnings: string[]
+  /** Dry run with `preview`: the plan laid over the broker's topology, for the diff tree. */
+  preview?: PlanPreview
 }
 
 export interface ProvisionOptions {
@@ -45,7 +49,11 @@ export interface ProvisionOptions {
   /** Only objects of this vhost. */
   vhost?: string
   dryRun?: boolean
+  /** With dryRun: also return the plan as marks on the topology (ProvisionResult.preview). */
+  preview?: boolean
   force?: boolean
+  /** Version warnings stop the run (exit 2) before anything is applied. */
+  strict?: boolean
   /** Asked before --force deletes anything; resolve false to abort. */
   confirmForce?: (conflicts: PlanItem[]) => Promise<boolean>
   deleteGuest?: boolean
@@ -53,9 +61,9 @@ export interface ProvisionOptions {
   home: string
   env?: NodeJS.ProcessEnv
   onProgress?: (done: number, total: number) => void
+  /** quorum: the work queues become quorum queues (see toQuorumQueues). */
+  queueType?: QueueTypeChoice
 }
-
-type Obj = Record<string, unknown>
 
 /** Only the objects of one vhost (and the users that have permissions in it). */
 export function filterVhost(defs: Definitions, vhost: string): Definitions {
@@ -69,6 +77,8 @@ export function filterVhost(defs: Definitions, vhost: string): Definitions {
     vhosts: defs.vhosts.filter((v) => v.name === vhost),
     permissions,
     topic_permissions: topic,
+    parameters: inVhost(defs.parameters),
+    global_parameters: [],
     policies: inVhost(defs.policies),
     exchanges: inVhost(defs.exchanges),
     queues: inVhost(defs.queues),
@@ -88,25 +98,6 @@ export function guestDeletion(
   return {present, refuse: present && admins.length === 0, admins}
 }
 
-/** The acting user needs access to every vhost it provisions (exchanges and queues are per-vhost resources). */
-function withActingUserAccess(defs: Definitions, actingUser: string): Definitions {
-  const extra = defs.vhosts
-    .filter((v) => !defs.permissions.some((p) => p.vhost === v.name && p.user === actingUser))
-    .map((v) => ({user: actingUser, vhost: v.name, configure: '.*', write: '.*', read: '.*'}))
-  return {...defs, permissions: [...defs.permissions, ...extra]}
-}
-
-function resultOf(item: PlanItem): ProvisionObjectResult {
-  const [kind] = item.label.split(' ', 1)
-  return {
-    kind,
-    name: item.label.slice(kind.length + 1),
-    action: item.action,
-    ...(item.reason ? {reason: item.reason} : {}),
-    ...(item.existing ? {existing: item.existing, wanted: item.wanted} : {}),
-  }
-}
-
 export function conflictError(conflicts: ProvisionObjectResult[]): UsageError {
   const lines = conflicts.map((c) => `${c.kind} ${c.name} exists with ${c.existing}; the file wants ${c.wanted}`)
   return new UsageError(
@@ -116,134 +107,36 @@ export function conflictError(conflicts: ProvisionObjectResult[]): UsageError {
   )
 }
 
-function objectPath(section: Section, o: Obj): string {
-  const v = enc(String(o.vhost))
-  switch (section) {
-    case 'vhosts':
-      return `/vhosts/${enc(String(o.name))}`
-    case 'users':
-      return `/users/${enc(String(o.name))}`
-    case 'permissions':
-      return `/permissions/${v}/${enc(String(o.user))}`
-    case 'topic_permissions':
-      return `/topic-permissions/${v}/${enc(String(o.user))}`
-    case 'policies':
-      return `/policies/${v}/${enc(String(o.name))}`
-    case 'exchanges':
-      return `/exchanges/${v}/${enc(String(o.name))}`
-    case 'queues':
-      return `/queues/${v}/${enc(String(o.name))}`
-    case 'bindings':
-      return `/bindings/${v}/e/${enc(String(o.source))}/${o.destination_type === 'queue' ? 'q' : 'e'}/${enc(String(o.destination))}`
-  }
+function findingsError(findings: LintFinding[], version: string, strict: boolean): UsageError {
+  const shown = findings.slice(0, 10).map((f) => `${f.path}: ${f.message}`)
+  const more = findings.length > shown.length ? ` (and ${findings.length - shown.length} more)` : ''
+  return new UsageError(
+    `the definitions rely on what RabbitMQ ${version} refuses or removed: ${shown.join('; ')}${more}`,
+    strict
+      ? 'Fix the file(s) or run without --strict to apply with warnings; nothing was applied'
+      : 'Fix the file(s) or enable what they need; nothing was applied',
+    {findings},
+  )
 }
 
-interface ApplyContext {
-  api: ManagementClient
-  home: string
-  env: NodeJS.ProcessEnv
-  generated: Record<string, string>
-  known: Record<string, string>
-}
-
-async function applyItem(item: PlanItem, ctx: ApplyContext): Promise<void> {
-  const o = item.desired
-  const path = objectPath(item.section, o)
-  switch (item.section) {
-    case 'vhosts':
-      return void (await ctx.api.put(path, o.description === undefined ? {} : {description: o.description}))
-    case 'users': {
-      const tags = normalizeTags(o.tags as string[]).join(',')
-      if (item.action === 'update') {
-        const c = item.current ?? {}
-        const hash = item.reason?.includes('password_hash') ? o : c
-        return void (await ctx.api.put(path, {
-          tags,
-          password_hash: hash.password_hash ?? '',
-          ...(hash.hashing_algorithm ? {hashing_algorithm: hash.hashing_algorithm} : {}),
-        }))
-      }
-      if (typeof o.password_hash === 'string') {
-        return void (await ctx.api.put(path, {
-          tags,
-          password_hash: o.password_hash,
-          ...(o.hashing_algorithm ? {hashing_algorithm: o.hashing_algorithm} : {}),
-        }))
-      }
-      const name = String(o.name)
-      const pw = await passwordFor(name, {
-        home: ctx.home,
-        managementBaseUrl: ctx.api.baseUrl,
-        env: ctx.env,
-        envName: typeof o.password_env === 'string' ? o.password_env : undefined,
-      })
-      await ctx.api.put(path, {tags, password: pw.password})
-      ctx.known[name] = pw.password
-      if (pw.source === 'generated') ctx.generated[name] = pw.password
-      return
-    }
-    case 'permissions':
-      return void (await ctx.api.put(path, {configure: o.configure, write: o.write, read: o.read}))
-    case 'topic_permissions':
-      return void (await ctx.api.put(path, {exchange: o.exchange, write: o.write, read: o.read}))
-    case 'policies':
-      return void (await ctx.api.put(path, {
-        pattern: o.pattern,
-        definition: o.definition,
-        priority: o.priority ?? 0,
-        'apply-to': o['apply-to'] ?? 'all',
-      }))
-    case 'exchanges':
-      return void (await ctx.api.put(path, {
-        type: o.type,
-        durable: o.durable ?? true,
-        auto_delete: o.auto_delete ?? false,
-        internal: o.internal ?? false,
-        arguments: o.arguments ?? {},
-      }))
-    case 'queues':
-      return void (await ctx.api.put(path, {
-        durable: o.durable ?? true,
-        auto_delete: o.auto_delete ?? false,
-        arguments: normalizeArguments('queues', o.arguments, o.type),
-      }))
-    case 'bindings':
-      return void (await ctx.api.post(path, {routing_key: o.routing_key ?? '', arguments: o.arguments ?? {}}))
-  }
-}
-
-function applyFailure(item: PlanItem, err: unknown, appliedBefore: number): EvtError {
-  if (err instanceof ManagementHttpError) {
-    return new EvtError(`could not ${item.action} ${item.label}: ${err.reason} (HTTP ${err.status})`, {
-      exitCode: err.status >= 400 && err.status < 500 ? 2 : 3,
-      hint: `${appliedBefore} object(s) were applied before this one; fix the cause and rerun (provisioning is idempotent)`,
-    })
-  }
-  return err instanceof EvtError ? err : new EvtError(String(err), {exitCode: 3})
-}
-
-/** Run `fn` over items with at most `limit` in flight, in order of start. */
-async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++])
-  }
-  await Promise.all(Array.from({length: Math.min(limit, items.length)}, worker))
-}
-
-/** GET /api/definitions, with vhost descriptions from /api/vhosts (3.10 leaves them out of definitions). */
-async function currentDefinitions(api: ManagementClient): Promise<Definitions> {
-  const [defs, vhosts] = await Promise.all([
-    api.get<Definitions>('/definitions'),
-    api.get<{name: string; description?: string}[]>('/vhosts'),
+/** What the running broker is and offers: version, exchange types, enabled plugins. */
+export async function brokerTarget(api: ManagementClient): Promise<LintTarget> {
+  const [overview, nodes] = await Promise.all([
+    api.get<{rabbitmq_version: string; exchange_types?: {name: string}[]}>('/overview'),
+    api.get<{applications?: {name: string}[]}[]>('/nodes').catch(() => []),
   ])
-  for (const [section] of SECTIONS) (defs as unknown as Record<string, unknown[]>)[section] ??= []
-  const described = new Map(vhosts.map((v) => [v.name, v.description]))
-  defs.vhosts = defs.vhosts.map((v) => {
-    const description = v.description ?? described.get(v.name)
-    return description ? {...v, description} : v
-  })
-  return defs
+  const plugins = nodes.flatMap((n) => (n.applications ?? []).map((a) => a.name))
+  return {
+    version: overview.rabbitmq_version,
+    exchangeTypes: (overview.exchange_types ?? []).map((t) => t.name),
+    ...(plugins.length > 0 ? {plugins} : {}),
+  }
+}
+
+/** Lint definitions files for a RabbitMQ version that is not running (`--target-version`). */
+export async function lintFiles(options: {files?: string[]; version: string}): Promise<LintFinding[]> {
+  const defs = await loadTopology(options.files, {references: false})
+  return lintDefinitions(defs, {version: options.version})
 }
 
 /**
@@ -253,30 +146,47 @@ async function currentDefinitions(api: ManagementClient): Promise<Definitions> {
  */
 export async function provision(options: ProvisionOptions): Promise<ProvisionResult> {
   const env = options.env ?? process.env
-  let defs = options.definitions ?? (await loadTopology(options.files))
+  const api = new ManagementClient(options.managementUrl, 15_000)
+  const actingUser = api.username
+  // The broker first: references resolve against the file(s) and the broker (partial files work).
+  let current = await currentDefinitions(api)
+  let defs: Definitions
+  if (options.definitions) {
+    defs = options.definitions
+    const problems = referenceProblems(defs, current)
+    if (problems.length > 0) {
+      throw new UsageError(`invalid definitions: ${problems.slice(0, 10).join('; ')}`, 'Nothing was applied', {
+        problems,
+      })
+    }
+  } else defs = await loadTopology(options.files, {broker: current})
   if (options.vhost) {
     defs = filterVhost(defs, options.vhost)
-    if (defs.vhosts.length === 0) {
+    if (defs.vhosts.length === 0 && !current.vhosts.some((v) => v.name === options.vhost)) {
       throw new UsageError(
         `vhost "${options.vhost}" is not in the definitions`,
         'Leave out --vhost to apply every vhost',
       )
     }
   }
-  const api = new ManagementClient(options.managementUrl, 15_000)
-  const actingUser = api.username
-  defs = withActingUserAccess(defs, actingUser)
   const warnings: string[] = []
-  if (defs.parameters?.length) {
-    warnings.push(
-      `${defs.parameters.length} runtime parameter(s) (shovels, federation ...) are not applied by evt provision`,
-    )
+  if (options.queueType === 'quorum') {
+    const rewrite = toQuorumQueues(defs)
+    defs = rewrite.definitions
+    for (const [id, why] of Object.entries(rewrite.kept)) warnings.push(`queue ${id} stays classic: ${why}`)
   }
+  const target = await brokerTarget(api)
+  const findings = lintDefinitions(defs, target)
+  const stopping = findings.filter((f) => f.severity === 'error' || options.strict)
+  if (stopping.length > 0 && !options.dryRun) throw findingsError(stopping, target.version, Boolean(options.strict))
 
-  let current = await currentDefinitions(api)
-  let plan = planDefinitions(defs, current, {actingUser})
+  const planOptions = {actingUser, brokerVersion: target.version}
+  let plan = planDefinitions(defs, current, planOptions)
+  for (const item of plan) if (item.note) warnings.push(item.note)
   const conflicts = plan.filter((i) => i.action === 'conflict')
-  if (conflicts.length > 0 && !options.force && !options.dryRun) throw conflictError(conflicts.map(resultOf))
+  if (conflicts.length > 0 && !options.force && !options.dryRun) {
+    throw conflictError(conflicts.map((c) => resultOf(c)))
+  }
 
   let guest: ProvisionResult['guest']
   if (options.deleteGuest) {
@@ -292,18 +202,12 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
       warnings.push(`this run acts as guest: after it, use another administrator (${verdict.admins.join(', ')})`)
     }
   }
+  const base = {brokerVersion: target.version, findings, ...(guest ? {guest} : {}), warnings}
 
   if (options.dryRun) {
-    const objects = plan.map(resultOf)
-    if (options.force) for (const o of objects) if (o.action === 'conflict') o.action = 'recreate'
-    return {
-      dryRun: true,
-      changed: false,
-      counts: countPlan(plan),
-      objects,
-      ...(guest ? {guest} : {}),
-      warnings,
-    }
+    const objects = plan.map((i) => resultOf(i, options.force && i.action === 'conflict' ? 'recreate' : i.action))
+    const preview = options.preview ? {preview: planPreview(plan, current, {force: options.force})} : {}
+    return {dryRun: true, changed: false, counts: countPlan(plan), objects, ...base, ...preview}
   }
 
   const recreated = new Map<string, string>()
@@ -311,47 +215,48 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
     if (options.confirmForce && !(await options.confirmForce(conflicts))) {
       throw new UsageError('aborted: nothing was deleted', 'Rerun with --force --yes to skip the question')
     }
-    for (const c of conflicts) {
-      try {
-        await api.delete(objectPath(c.section, c.current ?? c.desired))
-      } catch (err) {
-        if (!(err instanceof ManagementHttpError && err.status === 404)) throw applyFailure(c, err, 0)
-      }
-      recreated.set(`${c.section}|${c.key}`, `was ${c.existing}`)
-    }
+    await deleteObjects(api, conflicts)
+    for (const c of conflicts) recreated.set(`${c.section}|${c.key}`, `was ${c.existing}`)
     current = await currentDefinitions(api)
-    plan = planDefinitions(defs, current, {actingUser})
+    plan = planDefinitions(defs, current, planOptions)
   }
 
-  const ctx: ApplyContext = {api, home: options.home, env, generated: {}, known: {}}
-  const todo = plan.filter((i) => i.action === 'create' || i.action === 'update')
-  let done = 0
-  options.onProgress?.(0, todo.length)
-  for (const [section] of SECTIONS) {
-    const batch = todo.filter((i) => i.section === section)
-    await eachLimited(batch, section === 'users' ? 1 : 8, async (item) => {
-      try {
-        await applyItem(item, ctx)
-      } catch (err) {
-        throw applyFailure(item, err, done)
-      }
-      done++
-      options.onProgress?.(done, todo.length)
-    })
+  const ctx: ApplyContext = {
+    api: new ManagementClient(options.managementUrl, 600_000),
+    home: options.home,
+    env,
+    actingUser,
+    generated: {},
+    known: {},
   }
-  await storePasswords(options.home, api.baseUrl, ctx.known)
+  const pending = (p: PlanItem[]) => p.filter((i) => i.action === 'create' || i.action === 'update')
+  const todo = pending(plan)
+  const replan = async () => pending(planDefinitions(defs, await currentDefinitions(api), planOptions))
+  try {
+    await applyPlan(todo, ctx, replan, options.onProgress)
+  } finally {
+    await storePasswords(options.home, api.baseUrl, ctx.known)
+  }
+  // The import reports success even for objects it drops (a binding whose ends vanished): check.
+  const left = todo.length > 0 ? await replan() : []
+  if (left.length > 0) {
+    throw new UsageError(
+      `the broker accepted the definitions but did not apply ${left.length} object(s): ${left
+        .slice(0, 5)
+        .map((i) => `${planLabel(i)} (${i.reason ?? 'missing'})`)
+        .join('; ')}`,
+      `${todo.length - left.length} of ${todo.length} object(s) were applied; check the broker log for why`,
+      {objects: left.map((i) => resultOf(i))},
+    )
+  }
 
   if (guest === 'deleted') await api.delete('/users/guest')
 
   const objects = plan.map((i): ProvisionObjectResult => {
-    const r = resultOf(i)
     const was = recreated.get(`${i.section}|${i.key}`)
-    if (was) {
-      r.action = 'recreated'
-      r.reason = was
-    } else if (i.action === 'create') r.action = 'created'
-    else if (i.action === 'update') r.action = 'updated'
-    return r
+    if (was) return {...resultOf(i, 'recreated'), reason: was}
+    const done: Record<string, ResultAction> = {create: 'created', update: 'updated', skip: 'skipped'}
+    return resultOf(i, done[i.action] ?? i.action)
   })
   const generated = Object.keys(ctx.generated).length > 0
   return {
@@ -359,16 +264,15 @@ export async function provision(options: ProvisionOptions): Promise<ProvisionRes
     changed: todo.length > 0 || recreated.size > 0 || guest === 'deleted',
     counts: countPlan(objects),
     objects,
-    ...(generated ? {generatedPasswords: ctx.generated} : {}),
+    ...(generated ? {generatedPasswordsFor: Object.keys(ctx.generated).sort()} : {}),
     ...(Object.keys(ctx.known).length > 0 ? {passwordsFile: `${options.home}/passwords.json`} : {}),
-    ...(guest ? {guest} : {}),
-    warnings,
+    ...base,
   }
 }
 
 /** The broker's current definitions (all vhosts, or one vhost's objects and the users with access to it). */
 export async function exportDefinitions(options: {managementUrl: string; vhost?: string}): Promise<Definitions> {
-  const defs = await currentDefinitions(new ManagementClient(options.managementUrl, 15_000))
+  const defs = await currentDefinitions(new ManagementClient(options.managementUrl, 60_000))
   if (options.vhost) {
     if (!defs.vhosts.some((v) => v.name === options.vhost)) {
       throw new UsageError(`vhost "${options.vhost}" does not exist on the broker`)
@@ -378,7 +282,7 @@ export async function exportDefinitions(options: {managementUrl: string; vhost?:
   return defs
 }
 
-export {passwordEnvName}
+export {passwordEnvName, readDefinitionsFiles}
 
 export interface ProvisionSummary {
   vhosts: string[]
@@ -386,7 +290,7 @@ export interface ProvisionSummary {
   updated: number
   unchanged: number
   changed: boolean
-  generatedPasswords?: Record<string, string>
+  generatedPasswordsFor?: string[]
   passwordsFile?: string
 }
 
@@ -398,7 +302,7 @@ export function provisionSummary(result: ProvisionResult): ProvisionSummary {
     updated: result.counts.updated,
     unchanged: result.counts.unchanged,
     changed: result.changed,
-    ...(result.generatedPasswords ? {generatedPasswords: result.generatedPasswords} : {}),
+    ...(result.generatedPasswordsFor ? {generatedPasswordsFor: result.generatedPasswordsFor} : {}),
     ...(result.passwordsFile ? {passwordsFile: result.passwordsFile} : {}),
   }
 }

@@ -21,14 +21,20 @@ export const definitionsSchema = {
       items: {
         type: 'object',
         additionalProperties: false,
-        required: ['name'],
+        // RabbitMQ's import refuses a user without tags (tags_not_present).
+        required: ['name', 'tags'],
         properties: {
           name,
-          tags: {anyOf: [{type: 'string'}, {type: 'array', items: {type: 'string'}}], default: []},
+          tags: {anyOf: [{type: 'string'}, {type: 'array', items: {type: 'string'}}]},
           password_hash: {type: 'string'},
           hashing_algorithm: {type: 'string'},
           password_env: {type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$'},
-          limits: {},
+          limits: {
+            anyOf: [
+              {type: 'object', additionalProperties: {type: 'integer'}},
+              {type: 'array', maxItems: 0},
+            ],
+          },
         },
       },
     },
@@ -42,8 +48,16 @@ export const definitionsSchema = {
         properties: {
           name,
           description: {type: 'string'},
-          tags: {},
-          metadata: {type: 'object'},
+          tags: {anyOf: [{type: 'string'}, {type: 'array', items: {type: 'string'}}]},
+          metadata: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              description: {type: 'string'},
+              tags: {anyOf: [{type: 'string'}, {type: 'array', items: {type: 'string'}}]},
+              default_queue_type: {type: 'string'},
+            },
+          },
           limits: {},
           default_queue_type: {type: 'string'},
           tracing: {type: 'boolean'},
@@ -70,8 +84,26 @@ export const definitionsSchema = {
         properties: {user: name, vhost, exchange: {type: 'string'}, write: {type: 'string'}, read: {type: 'string'}},
       },
     },
-    parameters: {type: 'array', default: []},
-    global_parameters: {type: 'array', default: []},
+    parameters: {
+      type: 'array',
+      default: [],
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['vhost', 'component', 'name', 'value'],
+        properties: {vhost, component: name, name, value: {}},
+      },
+    },
+    global_parameters: {
+      type: 'array',
+      default: [],
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'value'],
+        properties: {name, value: {}},
+      },
+    },
     policies: {
       type: 'array',
       default: [],
@@ -100,7 +132,8 @@ export const definitionsSchema = {
         additionalProperties: false,
         required: ['name', 'vhost', 'type'],
         properties: {
-          name,
+          // "" is the default exchange: exports may hold it; RabbitMQ's import skips it.
+          name: {type: 'string'},
           vhost,
           type: {type: 'string', minLength: 1},
           durable: {type: 'boolean', default: true},

@@ -15,3 +15,19 @@ export function processesMatching(needle: string): number[] {
   }
   return pids
 }
+
+/** Pids whose environment contains `needle` (e.g. RABBITMQ_NODENAME=evt-ci-): every process of a private node. */
+export function processesWithEnv(needle: string): number[] {
+  const pids: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue
+    try {
+      const environ = readFileSync(`/proc/${entry}/environ`, 'utf8')
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      if (environ.includes(needle) && !/^\d+ \(.*\) Z/.test(stat)) pids.push(Number(entry))
+    } catch {
+      // the process ended while we looked, or is not ours
+    }
+  }
+  return pids
+}

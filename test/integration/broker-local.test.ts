@@ -4,7 +4,7 @@ import {connectAmqp} from '../../src/amqp/connect.js'
 import {startBroker} from '../../src/broker/index.js'
 import type {LocalBroker} from '../../src/broker/local.js'
 import {amqpAnswers, portInUse} from '../../src/broker/probe.js'
-import {processesMatching} from '../helpers/processes.js'
+import {processesWithEnv} from '../helpers/processes.js'
 
 /**
  * The local runtime's promises, on a node of its own (restart and kill -9 would disturb the shared one):
@@ -85,8 +85,9 @@ describe('local runtime lifecycle', () => {
 
   it('stops leaving no process, no epmd, no open port and no data', async () => {
     const {nodeName, dataDir, ports} = broker.facts
+    expect(processesWithEnv(`RABBITMQ_NODENAME=${nodeName}`).length, 'found while it runs').toBeGreaterThan(0)
     await broker.stop()
-    expect(processesMatching(nodeName), 'node processes').toEqual([])
+    expect(processesWithEnv(`RABBITMQ_NODENAME=${nodeName}`), 'node processes').toEqual([])
     expect(await portInUse(ports.amqp), 'AMQP port').toBe(false)
     expect(await portInUse(ports.management), 'management port').toBe(false)
     expect(await portInUse(ports.epmd), 'epmd port').toBe(false)

@@ -4,9 +4,10 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {freePort, portInUse} from '../../src/broker/probe.js'
 import {parseAmqpUrl} from '../../src/config/url.js'
+import {waitFor} from '../../src/util/time.js'
 import {sharedBroker} from '../helpers/broker.js'
 import {runCli, spawnCli} from '../helpers/cli.js'
-import {processesMatching} from '../helpers/processes.js'
+import {processesWithEnv} from '../helpers/processes.js'
 
 let home: string
 beforeAll(async () => {
@@ -53,15 +54,17 @@ describe('evt up / status / down', () => {
     expect(JSON.parse(secret.stdout).amqpUrl).toMatch(/evt:[0-9a-f]{24}@/)
 
     const recordA = JSON.parse(await readFile(join(home, 'brokers', 'alpha.json'), 'utf8'))
+    // The check below can fail: the node's processes are found while it runs.
+    expect(processesWithEnv(`RABBITMQ_NODENAME=${ra.node}`).length).toBeGreaterThan(0)
     const downA = await runCli(['down', '--name', 'alpha'], {env})
     const downB = await runCli(['down', '--name', 'beta', '--json'], {env})
     expect(downA.code).toBe(0)
     expect(downB.code).toBe(0)
     expect(JSON.parse(downB.stdout)).toMatchObject({stopped: true, runtime: 'local'})
     expect(JSON.parse(downB.stdout).seconds).toBeLessThan(1)
-    expect(processesMatching(ra.node)).toEqual([])
+    expect(processesWithEnv(`RABBITMQ_NODENAME=${ra.node}`)).toEqual([])
     for (const port of Object.values(recordA.local.ports) as number[]) expect(await portInUse(port)).toBe(false)
-    expect(processesMatching(rb.node)).toEqual([])
+    expect(processesWithEnv(`RABBITMQ_NODENAME=${rb.node}`)).toEqual([])
 
     const none = await runCli(['down', '--name', 'alpha'], {env})
     expect(none.code).toBe(0)
@@ -70,12 +73,14 @@ describe('evt up / status / down', () => {
 
   it('leaves no process behind when interrupted during start', async () => {
     const child = spawnCli(['up', '--runtime', 'local', '--name', 'ctrlc', '--no-provision'], {env: {EVT_HOME: home}})
-    await new Promise((r) => setTimeout(r, 2000))
+    // Interrupt once the node's processes exist (mid-start), whatever the machine's load.
+    // The node name is in the processes' environment (RABBITMQ_NODENAME), not their command line.
+    const nodeProcesses = () => processesWithEnv('RABBITMQ_NODENAME=evt-ctrlc-')
+    expect(await waitFor(() => nodeProcesses().length > 0, {timeoutMs: 30_000, intervalMs: 50})).toBe(true)
     child.kill('SIGINT')
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
     expect(code).not.toBe(0)
-    await new Promise((r) => setTimeout(r, 300))
-    expect(processesMatching('evt-ctrlc-')).toEqual([])
+    expect(await waitFor(() => nodeProcesses().length === 0, {timeoutMs: 10_000})).toBe(true)
     const down = await runCli(['down', '--name', 'ctrlc'], {env: {EVT_HOME: home}})
     expect(down.stdout).toContain('nothing to stop')
   })

@@ -9,7 +9,9 @@ import {loadCatalogue} from '../../src/catalogue/catalogue.js'
 import {withVhost} from '../../src/config/url.js'
 import {publishEvents} from '../../src/publish/publisher.js'
 import {provision} from '../../src/topology/provision.js'
+import {waitFor} from '../../src/util/time.js'
 import {runCli} from '../helpers/cli.js'
+import {testBroker} from '../helpers/runtime.js'
 
 // Killing and stopping a broker needs a private node; the topology comes from `evt provision`'s own function.
 let broker: Broker
@@ -26,7 +28,7 @@ async function depth(queue: string): Promise<number> {
 
 beforeAll(async () => {
   home = await mkdtemp(join(tmpdir(), 'evt-publish-reconnect-'))
-  broker = await startBroker({runtime: 'local', name: 'publish-reconnect'})
+  broker = await startBroker(testBroker('publish-reconnect'))
   await provision({managementUrl: broker.managementUrl, vhost: 'ecommerce', home})
 })
 
@@ -47,7 +49,8 @@ describe('losing the broker mid-run', () => {
       reconnectTimeoutMs: 40_000,
       onNotice: (m) => notices.push(m),
     })
-    await new Promise((r) => setTimeout(r, 1500))
+    // Kill the broker once publishing is under way (a tenth of the messages in the queue).
+    await waitFor(async () => (await depth('order.delivered')) >= count / 10, {timeoutMs: 30_000, intervalMs: 50})
     await broker.killAndRestart()
     const summary = await run
     expect(summary.reconnects).toBeGreaterThanOrEqual(1)

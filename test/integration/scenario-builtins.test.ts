@@ -71,6 +71,27 @@ const cases: {
     broken: {deadLetterExchange: ''},
     failing: /every rejected or nacked message reaches the dead-letter queue/,
   },
+  {
+    name: 'work-queue',
+    small: {},
+    // No prefetch limit: tasks are dealt round-robin whoever is busy.
+    broken: {prefetch: 0},
+    failing: /the slow worker takes fewer than half/,
+  },
+  {
+    name: 'consumer-crash',
+    small: {},
+    // Auto-ack: the broker forgets a message as it sends it, so a crash loses what the consumer held.
+    broken: {ackMode: 'none'},
+    failing: /every message it held is consumed by the other consumer/,
+  },
+  {
+    name: 'poison-message',
+    small: {},
+    // No dead-letter exchange: at its limit the message is dropped.
+    broken: {deadLetterExchange: ''},
+    failing: /^it is dead-lettered$/,
+  },
   {name: 'ttl', small: {messages: 20}, broken: {queueTtlMs: 60_000}, failing: /per-queue TTL .* empties the queue/},
   {
     name: 'permissions',

@@ -27,6 +27,45 @@ describe('evt scenario (CLI)', () => {
     const list = JSON.parse(r.stdout).scenarios as {name: string; summary: string; typicalSeconds: number}[]
     expect(list.map((s) => s.name)).toContain('durability')
     expect(list.every((s) => s.summary && s.typicalSeconds > 0)).toBe(true)
+    const workQueue = (JSON.parse(r.stdout).scenarios as {name: string; checks: string[]}[]).find(
+      (s) => s.name === 'work-queue',
+    )
+    expect(workQueue?.checks).toContain('the slow worker takes fewer than half of the tasks (fair dispatch)')
+  })
+
+  it('an unwritable --junit path exits 2 before anything runs', async () => {
+    const r = await runCli(['scenario', 'routing', '--junit', join(dir, 'no-such-folder', 'r.xml')], {env})
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/--junit .*r\.xml cannot be written \(its folder does not exist or is read-only\)/)
+    expect(r.stdout).not.toMatch(/routing/)
+  })
+
+  it('--fail-on-skip: a skipped scenario fails the run (exit 1), and JUnit still says why', async () => {
+    const junit = join(dir, 'skip.xml')
+    const r = await runCli(['scenario', 'durability', '--fail-on-skip', '--junit', junit], {env})
+    expect(r.code).toBe(1)
+    expect(r.stdout).toMatch(/SKIP durability: needs to restart the broker/)
+    expect(await readFile(junit, 'utf8')).toMatch(/<skipped/)
+  })
+
+  it("sweeps the vhosts a killed run left behind, and leaves a live run's alone", async () => {
+    const {ManagementClient} = await import('../../src/management/client.js')
+    const {scenarioVhost} = await import('../../src/scenarios/vhosts.js')
+    const api = new ManagementClient(sharedBroker().managementUrl)
+    // pid 2^22+1 is above Linux's pid_max: that process cannot be running.
+    const leftover = scenarioVhost('routing', 4_194_305)
+    const live = scenarioVhost('routing', process.pid)
+    await api.createVhost(leftover)
+    await api.createVhost(live)
+    try {
+      const r = await runCli(['scenario', 'routing'], {env})
+      expect(r.code, r.stderr).toBe(0)
+      expect(await api.vhostExists(leftover)).toBe(false)
+      expect(await api.vhostExists(live)).toBe(true)
+    } finally {
+      await api.deleteVhost(leftover).catch(() => {})
+      await api.deleteVhost(live).catch(() => {})
+    }
   })
 
   it('passing scenarios: exit 0, --json report and valid JUnit', async () => {
@@ -102,7 +141,7 @@ describe('evt scenario (CLI)', () => {
     await writeFile(file, 'name: bad\nsummary: bad\nsteps:\n  - publish:\n      exchnage: x\n')
     const bad = await runCli(['scenario', '--file', file], {env})
     expect(bad.code).toBe(2)
-    expect(bad.stderr).toContain(`${file}: steps[0].publish.exchnage: unknown key`)
+    expect(bad.stderr).toContain(`${file}:5: steps[0].publish.exchnage: unknown key`)
     const param = await runCli(['scenario', 'routing', '--param', 'nope'], {env})
     expect(param.code).toBe(2)
     const none = await runCli(['scenario'], {env})

@@ -4,14 +4,15 @@ import type {Broker} from '../../src/broker/types.js'
 import {loadBuiltinScenarios, selectScenarios} from '../../src/scenarios/load.js'
 import {runScenario} from '../../src/scenarios/runner.js'
 import type {ScenarioDefinition, ScenarioResult} from '../../src/scenarios/types.js'
+import {testBroker} from '../helpers/runtime.js'
 
-// durability restarts and kills its broker: it gets a private node, never the shared one.
+// durability restarts and kills its broker: it gets a private broker (EVT_TEST_RUNTIME: node or container).
 let broker: Broker
 let durability: ScenarioDefinition
 let restarts = 0
 
 beforeAll(async () => {
-  broker = await startBroker({runtime: 'local', name: 'scn-durability'})
+  broker = await startBroker(testBroker('scn-durability'))
   durability = selectScenarios(await loadBuiltinScenarios(), ['durability'])[0]
 })
 

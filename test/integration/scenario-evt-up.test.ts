@@ -3,16 +3,18 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {BrokerRecord} from '../../src/broker/types.js'
-import {runCli} from '../helpers/cli.js'
+import {ManagementClient} from '../../src/management/client.js'
+import {runCli, spawnCli} from '../helpers/cli.js'
+import {runtimeArgs, runtimeEnv, TEST_RUNTIME} from '../helpers/runtime.js'
 
 // A broker started by `evt up` (its own private node): scenarios run there and restart it in place.
 let home: string
-const env = () => ({EVT_HOME: home})
+const env = () => ({EVT_HOME: home, ...runtimeEnv()})
 const record = async () => JSON.parse(await readFile(join(home, 'brokers', 'scn.json'), 'utf8')) as BrokerRecord
 
 beforeAll(async () => {
   home = await mkdtemp(join(tmpdir(), 'evt-scenario-up-'))
-  const up = await runCli(['up', '--runtime', 'local', '--name', 'scn', '--no-provision'], {
+  const up = await runCli(['up', ...runtimeArgs(), '--name', 'scn', '--no-provision'], {
     env: env(),
     timeoutMs: 90_000,
   })
@@ -36,7 +38,9 @@ describe('evt scenario on the broker `evt up` recorded', () => {
     expect(report.broker.source).toBe('evt-up')
     expect(report.scenarios[0].status).toBe('passed')
     const after = await record()
-    expect(after.local?.launcherPid).not.toBe(before.local?.launcherPid)
+    if (TEST_RUNTIME === 'local') expect(after.local?.launcherPid).not.toBe(before.local?.launcherPid)
+    // A container restarts in place: same container, same ports.
+    else expect(after.container?.id).toBe(before.container?.id)
     // The broker is still there for the next command, found through the updated record.
     const status = await runCli(['status', '--name', 'scn', '--json'], {env: env()})
     expect(status.code, status.stderr).toBe(0)
@@ -46,5 +50,62 @@ describe('evt scenario on the broker `evt up` recorded', () => {
     const r = await runCli(['scenario', 'topology', '--name', 'scn', '--json'], {env: env(), timeoutMs: 60_000})
     expect(r.code, r.stderr).toBe(0)
     expect(JSON.parse(r.stdout).scenarios[0].notes[0]).toMatch(/fixture topology \(nothing provisioned/)
+  })
+  it('runs the same scenarios on several brokers (--name a --name b) with one report and one JUnit file', async () => {
+    const up = await runCli(['up', ...runtimeArgs(), '--name', 'scn2', '--no-provision'], {
+      env: env(),
+      timeoutMs: 90_000,
+    })
+    expect(up.code, up.stderr).toBe(0)
+    try {
+      const junit = join(home, 'two.xml')
+      const r = await runCli(
+        ['scenario', 'fanout', 'confirms', '--name', 'scn', '--name', 'scn2', '--json', '--junit', junit],
+        {env: env(), timeoutMs: 120_000},
+      )
+      expect(r.code, r.stderr).toBe(0)
+      const report = JSON.parse(r.stdout)
+      expect(report.brokers.map((b: {name: string}) => b.name)).toEqual(['scn', 'scn2'])
+      const ran = report.scenarios.map(
+        (s: {name: string; broker: string; status: string}) => `${s.name}@${s.broker}:${s.status}`,
+      )
+      expect(ran.sort()).toEqual([
+        'confirms@scn2:passed',
+        'confirms@scn:passed',
+        'fanout@scn2:passed',
+        'fanout@scn:passed',
+      ])
+      expect(report.totals.scenarios).toBe(4)
+      const xml = await readFile(junit, 'utf8')
+      expect(xml).toContain('name="fanout @ scn2"')
+      expect(xml).toContain('classname="evt.scenario.scn.confirms"')
+      // A name that is not recorded stops the run before anything runs on the others.
+      const typo = await runCli(['scenario', 'fanout', '--name', 'scn', '--name', 'scnx'], {env: env()})
+      expect(typo.code).toBe(3)
+      expect(typo.stderr).toMatch(/no broker "scnx" is recorded/)
+    } finally {
+      await runCli(['down', '--name', 'scn2'], {env: env(), timeoutMs: 60_000})
+    }
+  })
+  it('Ctrl-C during the restart lets the restart finish: the broker is up, the scenario vhost gone, exit 130', async () => {
+    const child = spawnCli(['scenario', 'durability', '--name', 'scn', '--messages', '300'], {env: env()})
+    let stderr = ''
+    const restarting = new Promise<void>((resolve) => {
+      child.stderr.on('data', (d) => {
+        stderr += d
+        if (stderr.includes('restarting the broker')) resolve()
+      })
+    })
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve))
+    await Promise.race([restarting, closed])
+    expect(stderr).toContain('restarting the broker')
+    child.kill('SIGINT')
+    expect(await closed).toBe(130)
+    const status = await runCli(['status', '--name', 'scn', '--json'], {env: env()})
+    expect(status.code, status.stderr).toBe(0)
+    const {managementUrl} = await record()
+    const api = new ManagementClient(managementUrl)
+    const vhosts = await api.get<{name: string}[]>('/vhosts')
+    expect(vhosts.map((v) => v.name).filter((n) => n.startsWith('evt-scn-'))).toEqual([])
   })
 })

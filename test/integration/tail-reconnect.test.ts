@@ -6,6 +6,7 @@ import {type Broker, startBroker} from '../../src/broker/index.js'
 import {withVhost} from '../../src/config/url.js'
 import {connectAmqp} from '../helpers/broker.js'
 import {runCli, spawnCli} from '../helpers/cli.js'
+import {testBroker} from '../helpers/runtime.js'
 
 // Its own node: this file restarts the broker. The fixture topology is provisioned into it, so
 // `evt tail customers` (the seed-001 exchange) is tried exactly as a user would after `evt up`.
@@ -45,7 +46,7 @@ function tail(args: string[]) {
 }
 
 beforeAll(async () => {
-  broker = await startBroker({runtime: 'local', name: 'tail-rc'})
+  broker = await startBroker(testBroker('tail-rc'))
   home = await mkdtemp(join(tmpdir(), 'evt-tail-rc-'))
   env = {RABBITMQ_URL: broker.amqpUrl, RABBITMQ_MANAGEMENT_URL: broker.managementUrl, EVT_HOME: home}
   beforeProvision = await runCli(['tail', 'customers', '--timeout', '5'], {env})

@@ -4,6 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import type {Channel, ChannelModel} from 'amqplib'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {waitFor} from '../../src/util/time.js'
 import {connectAmqp, createTestVhost, type TestVhost} from '../helpers/broker.js'
 import {runCli, spawnCli} from '../helpers/cli.js'
 
@@ -81,7 +82,8 @@ beforeAll(async () => {
   await ch.bindQueue('orders.dlq', 'dlx', '')
   await ch.assertQueue('work', {durable: true, arguments: {'x-dead-letter-exchange': 'dlx'}})
   await ch.bindQueue('work', 'orders', 'order.failed')
-  await ch.assertQueue('drain-me', {durable: true})
+  // Each --consume test owns its queue: none depends on what another left behind.
+  for (const q of ['drain-sigint', 'drain-count', 'drain-pipe']) await ch.assertQueue(q, {durable: true})
   await ch.assertQueue('direct-only', {durable: true})
   // an exchange and a queue with the same name: ambiguous
   await ch.assertExchange('twin', 'topic', {durable: true})
@@ -149,16 +151,16 @@ describe('evt tail against a real broker', () => {
 
   it('--consume empties a queue and loses nothing across a SIGINT in the middle', async () => {
     const total = 3000
-    for (let i = 0; i < total; i++) ch.sendToQueue('drain-me', Buffer.from(JSON.stringify(envelope(i))))
-    await new Promise((r) => setTimeout(r, 300))
-    expect(await depth('drain-me')).toBe(total)
+    for (let i = 0; i < total; i++) ch.sendToQueue('drain-sigint', Buffer.from(JSON.stringify(envelope(i))))
+    expect(await waitFor(async () => (await depth('drain-sigint')) === total, {timeoutMs: 15_000})).toBe(true)
     // stdout is not read at first: the pipe fills, the tail stops acking, and SIGINT lands mid-stream.
-    const tail = await startTail(['--queue', 'drain-me', '--consume', '--json', '--prefetch', '100'], {
+    const tail = await startTail(['--queue', 'drain-sigint', '--consume', '--json', '--prefetch', '100'], {
       readStdout: false,
     })
-    await new Promise((r) => setTimeout(r, 500))
+    // It has started consuming once the first prefetch window leaves the ready count.
+    expect(await waitFor(async () => (await depth('drain-sigint')) < total, {timeoutMs: 20_000})).toBe(true)
     // Flow control: with nobody reading, it acked at most a pipe buffer's worth (plus one prefetch window).
-    expect(await depth('drain-me')).toBeGreaterThan(total - 1000)
+    expect(await depth('drain-sigint')).toBeGreaterThan(total - 1000)
     tail.child.kill('SIGINT')
     let out = ''
     tail.child.stdout?.on('data', (d) => (out += d))
@@ -167,11 +169,11 @@ describe('evt tail against a real broker', () => {
     expect(printed.length).toBeGreaterThan(0)
     expect(printed.length).toBeLessThan(total)
     expect(new Set(printed).size).toBe(printed.length)
-    const left = await depth('drain-me')
+    const left = await depth('drain-sigint')
     expect(printed.length + left).toBe(total)
     // the rest are still there, none of them printed
     const rest = new Set<string>()
-    for (let m = await ch.get('drain-me', {noAck: true}); m; m = await ch.get('drain-me', {noAck: true})) {
+    for (let m = await ch.get('drain-sigint', {noAck: true}); m; m = await ch.get('drain-sigint', {noAck: true})) {
       rest.add((JSON.parse(m.content.toString()) as {id: string}).id)
     }
     expect(rest.size).toBe(left)
@@ -180,15 +182,30 @@ describe('evt tail against a real broker', () => {
   })
 
   it('--consume takes every message of the queue and stops at --count', async () => {
-    for (let i = 0; i < 20; i++) ch.sendToQueue('drain-me', Buffer.from(JSON.stringify(envelope(i))))
-    await new Promise((r) => setTimeout(r, 200))
-    const r = await runCli(['tail', '--queue', 'drain-me', '--consume', '--json', '--count', '15', '--timeout', '20'], {
-      env,
-    })
+    for (let i = 0; i < 20; i++) ch.sendToQueue('drain-count', Buffer.from(JSON.stringify(envelope(i))))
+    expect(await waitFor(async () => (await depth('drain-count')) === 20, {timeoutMs: 15_000})).toBe(true)
+    const r = await runCli(
+      ['tail', '--queue', 'drain-count', '--consume', '--json', '--count', '15', '--timeout', '20'],
+      {
+        env,
+      },
+    )
     expect(r.code).toBe(0)
     expect(ndjson(r.stdout)).toHaveLength(15)
-    expect(await depth('drain-me')).toBe(5)
-    await ch.purgeQueue('drain-me')
+    expect(await depth('drain-count')).toBe(5)
+    await ch.purgeQueue('drain-count')
+  })
+
+  it('--consume to a pipe with a small prefetch does not stall on messages the pipe may still hold', async () => {
+    for (let i = 0; i < 300; i++) ch.sendToQueue('drain-pipe', Buffer.from(JSON.stringify(envelope(i))))
+    await waitFor(async () => (await depth('drain-pipe')) === 300, {timeoutMs: 15_000})
+    const r = await runCli(
+      ['tail', '--queue', 'drain-pipe', '--consume', '--json', '--prefetch', '20', '--count', '300', '--timeout', '20'],
+      {env},
+    )
+    expect(r.code).toBe(0)
+    expect(ndjson(r.stdout)).toHaveLength(300)
+    expect(await depth('drain-pipe')).toBe(0)
   })
 
   it('filters on routing key and on fields of the message', async () => {
@@ -247,22 +264,34 @@ describe('evt tail against a real broker', () => {
     const none = await runCli(['tail'], {env})
     expect(none.code).toBe(2)
     expect(none.stderr).toContain('name at least one exchange or queue')
-    const defaultOnly = await runCli(['tail', 'direct-only'], {env})
-    expect(defaultOnly.code).toBe(2)
-    expect(defaultOnly.stderr).toContain('--consume')
+    // A queue fed only by the default exchange is no longer refused: the firehose taps it.
+    const defaultOnly = await runCli(['tail', 'direct-only', '--idle', '0.3'], {env})
+    expect(defaultOnly.code).toBe(0)
+    expect(defaultOnly.stderr).toContain('through the firehose tracer')
+  })
+
+  it('a direct exchange with nothing bound is tapped, and keys bound later are followed', async () => {
+    await ch.assertExchange('dir-late', 'direct', {durable: true})
+    const tail = await startTail(['dir-late', '--json', '--count', '1', '--timeout', '20'])
+    expect(tail.stderr()).toMatch(/bound to no key yet, following keys bound from now on/)
+    await ch.assertQueue('dir-late-q', {durable: true})
+    await ch.bindQueue('dir-late-q', 'dir-late', 'late.key')
+    await waitFor(() => tail.stderr().includes('"late.key"'), {timeoutMs: 10_000})
+    await publish('dir-late', 'late.key', envelope(1))
+    expect(await tail.exit).toBe(0)
+    expect(ndjson(tail.stdout())[0]).toMatchObject({exchange: 'dir-late', routingKey: 'late.key'})
   })
 
   it('shows dead-lettered messages with their x-death history, and --requeue puts them back', async () => {
     await publish('orders', 'order.failed', envelope(1, 'order.failed'))
     await publish('orders', 'order.failed', envelope(2, 'order.failed'))
-    await new Promise((r) => setTimeout(r, 200))
+    expect(await waitFor(async () => (await depth('work')) === 2, {timeoutMs: 15_000})).toBe(true)
     for (let i = 0; i < 2; i++) {
       const m = await ch.get('work', {noAck: false})
       if (!m) throw new Error('expected a message in work')
       ch.nack(m, false, false)
     }
-    await new Promise((r) => setTimeout(r, 200))
-    expect(await depth('orders.dlq')).toBe(2)
+    expect(await waitFor(async () => (await depth('orders.dlq')) === 2, {timeoutMs: 15_000})).toBe(true)
     const r = await runCli(['tail', 'orders.dlq', '--consume', '--requeue', '--count', '2', '--timeout', '20'], {env})
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(/dead-lettered from queue work \(rejected\) once, originally orders → order\.failed/)
@@ -312,7 +341,7 @@ describe('evt tail against a real broker', () => {
     expect(await tail.exit).toBe(0)
     expect(tail.stdout()).toMatch(
       new RegExp(
-        `^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} ${tv.vhost}/orders → order\\.created  order\\.created  evt_000007  \\{order_id: "order_7", total: 70\\}\\n$`,
+        `^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} ${tv.vhost}/orders → order\\.created  evt_000007  \\{order_id: "order_7", total: 70\\}\\n$`,
       ),
     )
     expect(tail.stderr()).toMatch(/routing key/) // the summary table

@@ -1,7 +1,7 @@
-import {mkdtempSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {describe, expect, it} from 'vitest'
+import {afterAll, describe, expect, it} from 'vitest'
 import {createCatalogue, loadCatalogue, readEventTypes} from '../../src/catalogue/catalogue.js'
 import {generateEvent} from '../../src/catalogue/generate.js'
 import {dataValidator} from '../../src/catalogue/validate.js'
@@ -119,8 +119,19 @@ describe('resolve', () => {
 })
 
 describe('adding a type is adding a fixture', () => {
-  it('loads a new YAML file and generates valid data from its recipe alone', async () => {
+  // Every temporary catalogue folder goes when the file is done.
+  const dirs: string[] = []
+  const tempDir = () => {
     const dir = mkdtempSync(join(tmpdir(), 'evt-cat-'))
+    dirs.push(dir)
+    return dir
+  }
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, {recursive: true, force: true})
+  })
+
+  it('loads a new YAML file and generates valid data from its recipe alone', async () => {
+    const dir = tempDir()
     writeFileSync(
       join(dir, 'invoice.issued.yaml'),
       [
@@ -158,10 +169,10 @@ describe('adding a type is adding a fixture', () => {
   })
 
   it('rejects a fixture with a missing field or an unknown derivation', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'evt-cat-'))
+    const dir = tempDir()
     writeFileSync(join(dir, 'a.json'), JSON.stringify({name: 'a'}))
     expect(() => readEventTypes(dir)).toThrow(/has no "system"/)
-    const dir2 = mkdtempSync(join(tmpdir(), 'evt-cat-'))
+    const dir2 = tempDir()
     const bad = {
       name: 'a',
       system: 's',

@@ -2,7 +2,7 @@ import {PassThrough} from 'node:stream'
 import {describe, expect, it} from 'vitest'
 import type {PublishSummary} from '../../src/publish/publisher.js'
 import {formatPublishSummary, publishProblems} from '../../src/publish/report.js'
-import {createProgress} from '../../src/report/progress.js'
+import {createProgress} from '../../src/ui/progress.js'
 
 function summary(over: Partial<PublishSummary['totals']> = {}, extra: Partial<PublishSummary> = {}): PublishSummary {
   const totals = {published: 10, confirmed: 10, returned: 0, nacked: 0, unconfirmed: 0, rate: 500, ...over}

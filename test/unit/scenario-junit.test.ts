@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
-import {scenarioJunit} from '../../src/report/junit.js'
-import {formatScenarioReport} from '../../src/report/scenario-report.js'
+import {scenarioJunit} from '../../src/scenarios/junit.js'
+import {formatScenarioReport} from '../../src/scenarios/report.js'
 import {reportExitCode, totals} from '../../src/scenarios/runner.js'
 import type {ScenarioReport, ScenarioResult} from '../../src/scenarios/types.js'
 

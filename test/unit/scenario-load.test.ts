@@ -37,6 +37,9 @@ describe('built-in scenario files', () => {
       'ttl',
       'permissions',
       'topology',
+      'work-queue',
+      'consumer-crash',
+      'poison-message',
     ])
       expect(names).toContain(name)
     for (const d of all) {
@@ -45,21 +48,28 @@ describe('built-in scenario files', () => {
       expect(d.typicalSeconds).toBeGreaterThan(0)
     }
     expect(all.find((d) => d.name === 'durability')?.requires).toEqual(['restart'])
-    expect(listScenarios(all)[0]).toMatchObject({name: 'load-balanced', file: 'load-balanced.yaml'})
-    // The typical durations keep --all within two minutes.
-    expect(all.reduce((s, d) => s + d.typicalSeconds, 0)).toBeLessThan(120)
+    expect(listScenarios(all)[0]).toMatchObject({name: 'work-queue', file: 'work-queue.yaml'})
+    expect(listScenarios(all)[0].checks).toContain('every task is done once')
+    // No built-in synchronises with a fixed sleep: checks that wait for the broker poll (expect + refresh).
+    for (const d of all)
+      expect(d.steps.filter((s) => s.action === 'wait').map((s) => `${d.name} ${s.path}`)).toEqual([])
+    // The typical durations keep --all within two minutes (on one node: the cluster scenarios are skipped there).
+    const single = all.filter((d) => !d.requires.includes('cluster'))
+    expect(single.reduce((s, d) => s + d.typicalSeconds, 0)).toBeLessThan(120)
   })
 
   it('an unknown name is a usage error with the closest names', async () => {
     const all = await loadBuiltinScenarios()
     expect(() => selectScenarios(all, ['load-balance'])).toThrow(/unknown scenario "load-balance"/)
+    let thrown: unknown
     try {
       selectScenarios(all, ['fanot'])
     } catch (err) {
-      expect(err).toBeInstanceOf(UsageError)
-      expect((err as UsageError).exitCode).toBe(2)
-      expect((err as UsageError).hint).toMatch(/Did you mean fanout/)
+      thrown = err
     }
+    expect(thrown).toBeInstanceOf(UsageError)
+    expect((thrown as UsageError).exitCode).toBe(2)
+    expect((thrown as UsageError).hint).toMatch(/Did you mean fanout/)
   })
 })
 
@@ -67,12 +77,12 @@ describe('parseScenario refuses a bad file with file, path and reason', () => {
   it('invalid YAML', async () => {
     const err = await parseError('name: x\nsummary: [y\n')
     expect(err.exitCode).toBe(2)
-    expect(err.message).toMatch(/^my\.yaml: line \d+, column \d+: invalid YAML/)
+    expect(err.message).toMatch(/^my\.yaml:\d+: invalid YAML/)
   })
   it('an unknown step', async () => {
     const err = await parseError(minimal('  - publsh: {}\n'))
     expect(err.message).toBe(
-      'my.yaml: steps[0].publsh: unknown step "publsh" (steps: declare, publish, consume, get, check-queue, wait, restart-broker, kill-broker, run, expect, note)',
+      'my.yaml:6: steps[0].publsh: unknown step "publsh" (steps: declare, publish, consume, get, check-queue, wait, restart-broker, kill-broker, serve, request, run, expect, note)',
     )
   })
   it('an unknown key in a step', async () => {
@@ -94,6 +104,37 @@ describe('parseScenario refuses a bad file with file, path and reason', () => {
   it('two actions in one step', async () => {
     const err = await parseError(minimal('  - wait: 1\n    note: hi\n'))
     expect(err.message).toMatch(/exactly one action \(found wait, note\)/)
+  })
+  it('a body of the wrong type is refused at load time, with the file and line', async () => {
+    const err = await parseError(minimal('  - note: first\n  - publish:\n      routingKey: q\n      count: many\n'))
+    expect(err.message).toBe('my.yaml:9: steps[1].publish.count: expected a number (got "many")')
+    const nul = await parseError(minimal('  - publish:\n      body: null\n'))
+    expect(nul.message).toMatch(/^my\.yaml:7: steps\[0\]\.publish\.body: a body cannot be null/)
+  })
+  it('a property that AMQP does not have, and a bad version condition', async () => {
+    const bad = await parseError(minimal('  - publish:\n      bodyBase64: AAEC\n      body: x\n'))
+    expect(bad.message).toMatch(/give body or bodyBase64, not both/)
+    const when = await parseError(minimal('  - note: x\n    when: {rabbitmq: "newest"}\n'))
+    expect(when.message).toMatch(/^my\.yaml:7: steps\[0\]\.when: a condition/)
+  })
+  it('refresh names an earlier step, and only an expect polls', async () => {
+    const ahead = await parseError(
+      minimal(
+        '  - expect:\n      - {check: x, observed: 1, equals: 1}\n    refresh: [later]\n  - get: {queue: q}\n    as: later\n',
+      ),
+    )
+    expect(ahead.message).toMatch(/steps\[0\]\.refresh: no earlier step is named "later"/)
+    const notExpect = await parseError(minimal('  - get: {queue: q}\n    within: 100\n'))
+    expect(notExpect.message).toMatch(/only an expect step polls/)
+  })
+  it('a plain-text body, properties and a version condition are accepted', async () => {
+    const def = await parseScenario(
+      minimal(
+        '  - publish:\n      body: "Hello World!"\n      properties: {contentType: text/plain, priority: 5}\n    when: {rabbitmq: ">=3.13 <4.3"}\n',
+      ),
+      'my.yaml',
+    )
+    expect(def.steps[0]).toMatchObject({action: 'publish', when: {rabbitmq: '>=3.13 <4.3'}})
   })
   it('accepts a good file', async () => {
     const def = await parseScenario(minimal('  - wait: ${params.n}\n    when: true\n'), 'my.yaml')

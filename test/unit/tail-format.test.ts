@@ -1,5 +1,5 @@
+import {gzipSync} from 'node:zlib'
 import {describe, expect, it} from 'vitest'
-import {painter} from '../../src/report/terminal.js'
 import {
   binaryPreview,
   clockTime,
@@ -7,11 +7,13 @@ import {
   deathLines,
   decodeBody,
   expandedMessage,
+  hexDump,
   ndjsonLine,
   prettyLine,
   shortId,
   type TailDelivery,
 } from '../../src/tail/format.js'
+import {painter} from '../../src/ui/terminal.js'
 
 const plain = painter(false)
 
@@ -114,7 +116,7 @@ describe('pretty line', () => {
     const d = delivery(JSON.stringify(envelope))
     const line = prettyLine(Date.now(), 'ecommerce', d, decodeBody(d.content), {paint: plain, previewWidth: 100})
     expect(line).toMatch(
-      /^\d\d:\d\d:\d\d\.\d{3} ecommerce\/orders → order\.created {2}order\.created {2}evt_1a2b3c {2}\{order_id: "order_x", total: 1000, lines: \[1 item\], customer: \{…\}\}\n$/,
+      /^\d\d:\d\d:\d\d\.\d{3} ecommerce\/orders → order\.created {2}evt_1a2b3c {2}\{order_id: "order_x", total: 1000, lines: \[\{…\}\], customer: \{id: "c1"\}\}\n$/,
     )
   })
 
@@ -186,5 +188,75 @@ describe('small helpers', () => {
     expect(shortId('0f8c2e4a-1b2c-4d5e-8f90-123456789abc')).toBe('0f8c2e4a')
     expect(shortId(undefined)).toBe('-')
     expect(clockTime(new Date(2026, 0, 1, 9, 8, 7, 6).getTime())).toBe('09:08:07.006')
+  })
+})
+
+describe('bodies as they are', () => {
+  it('NDJSON carries a UTF-8 body as text, saying so, and binary as base64', () => {
+    const text = delivery('héllo\nworld', {contentType: 'text/plain'})
+    const line = JSON.parse(ndjsonLine(1, 0, 'v', 't', text, decodeBody(text.content)))
+    expect(line).toMatchObject({bodyEncoding: 'utf8', body: 'héllo\nworld'})
+    const bin = delivery(Buffer.from([0, 0xff, 1]))
+    expect(JSON.parse(ndjsonLine(1, 0, 'v', 't', bin, decodeBody(bin.content)))).toMatchObject({
+      bodyEncoding: 'base64',
+      body: Buffer.from([0, 0xff, 1]).toString('base64'),
+    })
+    // --save keeps a multi-line JSON body's exact bytes (as text)
+    const pretty = delivery('{\n  "a": 1\n}')
+    expect(JSON.parse(ndjsonLine(1, 0, 'v', 't', pretty, decodeBody(pretty.content), true))).toMatchObject({
+      bodyEncoding: 'utf8',
+      body: '{\n  "a": 1\n}',
+    })
+  })
+
+  it('--expand prints whole bodies: long text uncut, JSON pretty, binary as a hex dump with its size', () => {
+    const long = 'word '.repeat(400)
+    const t = delivery(long, {contentType: 'text/plain'})
+    expect(expandedMessage(0, 'v', 't', t, decodeBody(t.content), plain)).toContain(long)
+    const j = delivery(JSON.stringify({a: {b: [1, 2]}}))
+    expect(expandedMessage(0, 'v', 't', j, decodeBody(j.content), plain)).toContain('"a": {\n    "b": [')
+    const bytes = Buffer.from(Array.from({length: 40}, (_, i) => (i * 37) % 256))
+    const b = delivery(bytes, {contentType: 'application/octet-stream'})
+    const out = expandedMessage(0, 'v', 't', b, decodeBody(b.content), plain)
+    expect(out).toContain('body (binary, 40 bytes, application/octet-stream), hex:')
+    expect(out).toContain(hexDump(bytes))
+    expect(hexDump(bytes).split('\n')).toHaveLength(4)
+  })
+
+  it('decodes gzip content-encoding for display', () => {
+    const z = delivery(gzipSync(Buffer.from('{"data":{"zipped":true}}')), {contentEncoding: 'gzip'})
+    expect(prettyLine(0, 'v', z, decodeBody(z.content), {paint: plain, previewWidth: 80})).toContain('{zipped: true}')
+    expect(expandedMessage(0, 'v', 't', z, decodeBody(z.content), plain)).toContain('gzip')
+  })
+})
+
+describe('a readable tail line', () => {
+  it('shows vhost "/" as "/", and the type only when it differs from the routing key', () => {
+    const same = delivery(JSON.stringify({type: 'order.created', data: {}}))
+    const line = prettyLine(0, '/', same, decodeBody(same.content), {paint: plain, previewWidth: 80})
+    expect(line).toContain(' /orders → order.created  -  {}')
+    expect(line.match(/order\.created/g)).toHaveLength(1)
+    const other = delivery(JSON.stringify({type: 'invoice.sent', data: {}}))
+    expect(prettyLine(0, 'v', other, decodeBody(other.content), {paint: plain, previewWidth: 80})).toContain(
+      'order.created  invoice.sent',
+    )
+  })
+
+  it('aligns the columns of successive lines', () => {
+    const columns = {}
+    const a = delivery(JSON.stringify({id: 'evt_aaaaaaaaaa', data: {x: 1}}))
+    const b: TailDelivery = {...a, fields: {...a.fields, routingKey: 'k'}}
+    const l1 = prettyLine(0, 'v', a, decodeBody(a.content), {paint: plain, previewWidth: 80, columns})
+    const l2 = prettyLine(0, 'v', b, decodeBody(b.content), {paint: plain, previewWidth: 80, columns})
+    expect(l2.indexOf('evt_aaaaaa')).toBe(l1.indexOf('evt_aaaaaa'))
+  })
+
+  it('fills the width with fields instead of stopping after two', () => {
+    const data = Object.fromEntries(Array.from({length: 12}, (_, i) => [`field${i}`, i * 1000]))
+    const d = delivery(JSON.stringify({id: 'evt_1', type: 'order.created', data}))
+    const line = prettyLine(0, 'v', d, decodeBody(d.content), {paint: plain, previewWidth: 80, lineWidth: 160})
+    expect(line.trimEnd().length).toBeLessThanOrEqual(160)
+    expect(line.trimEnd().length).toBeGreaterThan(135)
+    expect(line).toContain('field6: 6000')
   })
 })

@@ -1,10 +1,10 @@
 import {describe, expect, it} from 'vitest'
 import {EvtError} from '../../src/errors.js'
-import {editDistance} from '../../src/report/did-you-mean.js'
 import {headerArguments} from '../../src/tail/plan.js'
 import {resolveTargets, type TopologyEntity} from '../../src/tail/resolve.js'
 import type {TailSummary} from '../../src/tail/session.js'
 import {formatSummary, unmetCount} from '../../src/tail/summary.js'
+import {editDistance} from '../../src/util/did-you-mean.js'
 
 const live = (kind: 'exchange' | 'queue', vhost: string, name: string, type?: string): TopologyEntity => ({
   kind,
@@ -111,7 +111,9 @@ describe('summary', () => {
     expect(text).toContain('3 messages in 2.0 s (1.5 msg/s); stopped because the --timeout ran out')
     expect(text).toContain('2 delivered but filtered out')
     expect(text).toContain('reconnected 1×')
-    expect(text).toMatch(/order\.created\s+│\s+2\s+│\s+order\.created\s+│\s+3/)
+    // routing keys and types in separate tables: a key never sits beside an unrelated type
+    expect(text).toMatch(/routing key\s+│ messages[\s\S]*order\.created\s+│\s+2\s+│\n[\s\S]*order\.paid\s+│\s+1 │/)
+    expect(text).toMatch(/│ type\s+│ messages[\s\S]*order\.created\s+│\s+3 │/)
   })
 
   it('an unmet --count after --timeout or --idle is a failure; a signal is not', () => {

@@ -121,6 +121,43 @@ describe('loadDefinitionsFiles', () => {
     expect(err.message).toContain('c-a.json $.exchanges[0]')
   })
 
+  it('accepts a UTF-8 byte order mark, as RabbitMQ does', async () => {
+    const f = await file('bom.json', `\uFEFF${JSON.stringify(base)}`)
+    expect((await loadDefinitionsFiles([f])).queues[0].name).toBe('q1')
+  })
+
+  it('resolves references against the broker too (partial files)', async () => {
+    const f = await file('partial.json', {
+      permissions: [{user: 'app', vhost: 'live', configure: '.*', write: '.*', read: '.*'}],
+      queues: [{name: 'q2', vhost: 'live'}],
+      bindings: [{source: 'events', vhost: 'live', destination: 'q2', destination_type: 'queue', routing_key: 'k'}],
+    })
+    const message = (await loadError([f])).message
+    expect(message).toContain('unknown user "app" (not in users, not on the broker)')
+    expect(message).toContain('binding from missing exchange "events" in vhost live')
+    const broker = {
+      vhosts: [{name: 'live'}],
+      users: [{name: 'app', tags: []}],
+      exchanges: [
+        {
+          name: 'events',
+          vhost: 'live',
+          type: 'topic',
+          durable: true,
+          auto_delete: false,
+          internal: false,
+          arguments: {},
+        },
+      ],
+    }
+    expect((await loadDefinitionsFiles([f], {broker})).bindings).toHaveLength(1)
+  })
+
+  it('refuses a user without tags, as RabbitMQ does (tags_not_present)', async () => {
+    const f = await file('notags.json', {users: [{name: 'u', password_hash: 'x'}]})
+    expect((await loadError([f])).message).toContain("$.users[0]: must have required property 'tags'")
+  })
+
   it('accepts a RabbitMQ 3.10 export shape', async () => {
     const f = await file('export.json', {
       rabbit_version: '3.10.8',

@@ -1,5 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {type Definitions, emptyDefinitions} from '../../src/topology/definitions.js'
+import {lintDefinitions} from '../../src/topology/lint.js'
+import {planLabel} from '../../src/topology/model.js'
 import {countPlan, planDefinitions} from '../../src/topology/plan.js'
 
 function defs(part: Partial<Definitions>): Definitions {
@@ -38,20 +40,21 @@ const desired = defs({
 })
 
 describe('planDefinitions', () => {
-  it('creates everything on an empty broker, in apply order', () => {
+  it("creates everything on an empty broker, in RabbitMQ's import order", () => {
     const plan = planDefinitions(desired, {})
     expect(plan.map((i) => i.action)).toEqual(Array(8).fill('create'))
     expect(plan.map((i) => i.section)).toEqual([
-      'vhosts',
       'users',
+      'vhosts',
       'permissions',
       'topic_permissions',
-      'policies',
       'exchanges',
+      'policies',
       'queues',
       'bindings',
     ])
-    expect(countPlan(plan)).toEqual({created: 8, updated: 0, unchanged: 0, conflicts: 0})
+    expect(plan.map((i) => [i.kind, i.vhost, i.name])[7]).toEqual(['binding', 'v1', 'orders → queue q1 [order.*]'])
+    expect(countPlan(plan)).toEqual({created: 8, updated: 0, unchanged: 0, skipped: 0, conflicts: 0})
   })
 
   it('finds nothing to do when the broker matches (export shapes: tags as string, classic queue type)', () => {
@@ -75,7 +78,7 @@ describe('planDefinitions', () => {
       policies: [{...desired.policies[0], definition: {'max-length': 5}}],
     })
     const plan = planDefinitions(desired, current)
-    const changed = plan.filter((i) => i.action === 'update').map((i) => [i.label, i.reason])
+    const changed = plan.filter((i) => i.action === 'update').map((i) => [planLabel(i), i.reason])
     expect(changed).toEqual([
       ['user app', 'tags'],
       ['permission v1/app', 'configure'],
@@ -114,11 +117,71 @@ describe('planDefinitions', () => {
     expect(item.existing).toContain('"x-message-ttl":5')
   })
 
-  it('reads a top-level queue "type" as x-queue-type', () => {
+  it('ignores a top-level queue "type" as RabbitMQ\'s import does, and the lint says so', () => {
     const want = defs({queues: [{...queue, type: 'quorum'} as typeof queue]})
-    const same = defs({queues: [{...queue, arguments: {...queue.arguments, 'x-queue-type': 'quorum'}}]})
-    expect(planDefinitions(want, same)[0].action).toBe('unchanged')
-    expect(planDefinitions(want, defs({queues: [queue]}))[0].action).toBe('conflict')
+    expect(planDefinitions(want, defs({queues: [queue]}))[0].action).toBe('unchanged')
+    const [finding] = lintDefinitions(want, {version: '3.10.8'})
+    expect(finding.path).toBe('$.queues[0].type')
+    expect(finding.message).toContain('ignores the top-level type "quorum"')
+  })
+
+  it('skips amq.* and default exchanges, amq.* queues, default-exchange bindings, internal global parameters', () => {
+    const want = defs({
+      exchanges: [{...exchange, name: 'amq.topic'}, exchange],
+      queues: [{...queue, name: 'amq.gen-1'}],
+      bindings: [
+        {...binding, source: ''},
+        {...binding, source: 'amq.topic'},
+      ],
+      global_parameters: [
+        {name: 'internal_cluster_id', value: 'x'},
+        {name: 'cluster_name', value: 'c'},
+      ],
+    })
+    const plan = planDefinitions(want, {})
+    expect(plan.map((i) => `${i.kind} ${i.name}: ${i.action}`)).toEqual([
+      'exchange amq.topic: skip',
+      'exchange orders: create',
+      'global_parameter internal_cluster_id: skip',
+      'global_parameter cluster_name: create',
+      'queue amq.gen-1: skip',
+      'binding (default) → queue q1 [order.*]: skip',
+      'binding amq.topic → queue q1 [order.*]: create',
+    ])
+    expect(plan[0].reason).toContain('RabbitMQ skips them on import')
+  })
+
+  it('compares vhost metadata as the import sets it (top-level wins, default_queue_type from metadata)', () => {
+    const live = {name: 'v1', description: 'd', tags: ['a'], metadata: {default_queue_type: 'quorum'}}
+    const same = defs({vhosts: [{name: 'v1', metadata: {description: 'd', tags: ['a'], default_queue_type: 'quorum'}}]})
+    expect(planDefinitions(same, defs({vhosts: [live]}))[0].action).toBe('unchanged')
+    const bare = defs({vhosts: [{name: 'v1'}]})
+    // The import resets description and tags of a vhost given without them; it keeps default_queue_type.
+    expect(planDefinitions(bare, defs({vhosts: [live]}))[0]).toMatchObject({
+      action: 'update',
+      reason: 'description, tags',
+    })
+    const dqt = defs({vhosts: [{name: 'v1', description: 'd', tags: 'a', metadata: {default_queue_type: 'stream'}}]})
+    expect(planDefinitions(dqt, defs({vhosts: [live]}))[0].reason).toBe('default_queue_type')
+  })
+
+  it('updates user limits, parameters and global parameters', () => {
+    const want = defs({
+      users: [{name: 'app', tags: [], limits: {'max-connections': 5}}],
+      parameters: [{vhost: 'v1', component: 'vhost-limits', name: 'limits', value: {'max-queues': 10}}],
+      global_parameters: [{name: 'cluster_name', value: 'new'}],
+    })
+    const current = defs({
+      users: [{name: 'app', tags: [], limits: {}}],
+      parameters: [{vhost: 'v1', component: 'vhost-limits', name: 'limits', value: {'max-queues': 5}}],
+      global_parameters: [{name: 'cluster_name', value: 'old'}],
+    })
+    expect(planDefinitions(want, current).map((i) => [planLabel(i), i.action, i.reason])).toEqual([
+      ['user app', 'update', 'limits'],
+      ['global_parameter cluster_name', 'update', 'value'],
+      ['parameter v1/vhost-limits/limits', 'update', 'value'],
+    ])
+    expect(planDefinitions(want, want).every((i) => i.action === 'unchanged')).toBe(true)
   })
 
   it('reports a queue with other durability as a conflict', () => {

@@ -1,6 +1,8 @@
-import type {Channel, ConsumeMessage, Message, Options} from 'amqplib'
+import type {Channel, ChannelModel, ConsumeMessage, Message, Options} from 'amqplib'
+import {AMQP_PROPERTY_KEYS} from '../../amqp/properties.js'
 import {UsageError} from '../../errors.js'
-import {type ScenarioContext, sleep} from '../context.js'
+import {sleep} from '../../util/time.js'
+import type {ScenarioContext} from '../context.js'
 import {Spec} from '../spec.js'
 
 /** declare: exchanges, queues (server-named with name "", several with copies, bound with bind) and bindings. */
@@ -69,9 +71,59 @@ export interface PublishResult {
   ratePerSec: number
 }
 
+/** The AMQP basic properties a publish step may set (amqplib's names). */
+export const PROPERTY_KEYS = ['headers', ...AMQP_PROPERTY_KEYS] as const
+
 /**
- * publish: `count` messages per routing key, each with messageId `<idPrefix><n>` and a JSON body
- * {seq, routingKey}. confirm: false | true (a window of `window` in flight) | each (wait for every confirm).
+ * The body of a publish: `body` text is sent as text/plain, any other `body` (a mapping, a list, a number)
+ * as JSON, `bodyBase64` as binary (application/octet-stream); without either, a JSON {seq, routingKey}.
+ */
+export function bodyOf(spec: Spec): {content?: Buffer; contentType: string} {
+  if (spec.has('bodyBase64')) {
+    const text = spec.str('bodyBase64')
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text.replace(/\s+/g, '')))
+      throw new UsageError(`${spec.where}.bodyBase64: not base64 text`)
+    return {content: Buffer.from(text, 'base64'), contentType: 'application/octet-stream'}
+  }
+  const body = spec.raw.body
+  if (body === undefined) return {contentType: 'application/json'}
+  if (typeof body === 'string') return {content: Buffer.from(body, 'utf8'), contentType: 'text/plain'}
+  return {content: Buffer.from(JSON.stringify(body)), contentType: 'application/json'}
+}
+
+/** properties: {...} plus the short forms persistent, expiration, headers. */
+export function propertiesOf(spec: Spec, contentType: string): Options.Publish {
+  const props = spec.obj('properties') ?? {}
+  for (const key of Object.keys(props)) {
+    if (!(PROPERTY_KEYS as readonly string[]).includes(key))
+      throw new UsageError(`${spec.where}.properties.${key}: not an AMQP property (${PROPERTY_KEYS.join(', ')})`)
+  }
+  const p = new Spec(props, `${spec.where}.properties`)
+  const out: Options.Publish = {
+    contentType: p.optStr('contentType') ?? contentType,
+    contentEncoding: p.optStr('contentEncoding'),
+    headers: {...(p.obj('headers') ?? {}), ...(spec.obj('headers') ?? {})},
+    deliveryMode: p.has('deliveryMode') ? p.num('deliveryMode') : undefined,
+    persistent: spec.has('persistent') ? spec.bool('persistent') : undefined,
+    priority: p.has('priority') ? p.num('priority') : undefined,
+    correlationId: p.optStr('correlationId'),
+    replyTo: p.optStr('replyTo'),
+    expiration: spec.optStr('expiration') ?? p.optStr('expiration'),
+    messageId: p.optStr('messageId'),
+    timestamp: p.has('timestamp') ? p.num('timestamp') : undefined,
+    type: p.optStr('type'),
+    userId: p.optStr('userId'),
+    appId: p.optStr('appId'),
+  }
+  for (const key of Object.keys(out) as (keyof Options.Publish)[]) if (out[key] === undefined) delete out[key]
+  return out
+}
+
+/**
+ * publish: `count` messages per routing key, each with messageId `<idPrefix><n>` (unless properties give
+ * one) and the body of bodyOf(). confirm: false | true (a window of `window` in flight) | each (wait for
+ * every confirm). A mandatory publish always uses confirms: a return arrives before its message's ack, so
+ * waiting for the acks is waiting for the returns.
  */
 export async function publish(ctx: ScenarioContext, spec: Spec): Promise<PublishResult> {
   const exchange = spec.str('exchange', '')
@@ -79,18 +131,13 @@ export async function publish(ctx: ScenarioContext, spec: Spec): Promise<Publish
   if (keys.length === 0) keys.push('')
   const count = spec.num('count', 1)
   const confirmRaw = spec.raw.confirm
-  const confirm = confirmRaw === 'each' ? 'each' : confirmRaw === true || confirmRaw === 'true' ? 'window' : 'none'
-  const window = Math.max(1, spec.num('window', 500))
   const mandatory = spec.bool('mandatory')
+  const confirm =
+    confirmRaw === 'each' ? 'each' : confirmRaw === true || confirmRaw === 'true' || mandatory ? 'window' : 'none'
+  const window = Math.max(1, spec.num('window', 500))
   const idPrefix = spec.str('idPrefix', 'm')
-  const base: Options.Publish = {
-    persistent: spec.bool('persistent'),
-    mandatory,
-    contentType: 'application/json',
-    expiration: spec.optStr('expiration'),
-    headers: spec.obj('headers'),
-  }
-  const body = spec.obj('body')
+  const {content: fixed, contentType} = bodyOf(spec)
+  const base: Options.Publish = {...propertiesOf(spec, contentType), mandatory}
   const ch = confirm === 'none' ? await ctx.channel() : await ctx.confirmChannel()
   let channelError: Error | undefined
   ch.on('error', (err: Error) => {
@@ -108,8 +155,8 @@ export async function publish(ctx: ScenarioContext, spec: Spec): Promise<Publish
     for (const key of keys) {
       for (let i = 0; i < count; i++) {
         if (channelError) throw channelError
-        const messageId = `${idPrefix}${seq}`
-        const content = Buffer.from(JSON.stringify(body ?? {seq, routingKey: key}))
+        const messageId = base.messageId ?? `${idPrefix}${seq}`
+        const content = fixed ?? Buffer.from(JSON.stringify({seq, routingKey: key}))
         const options = {...base, messageId}
         seq++
         if (confirm === 'none') {
@@ -131,7 +178,6 @@ export async function publish(ctx: ScenarioContext, spec: Spec): Promise<Publish
       }
     }
     if (confirm !== 'none') await (ch as import('amqplib').ConfirmChannel).waitForConfirms()
-    else if (mandatory) await sleep(200) // returns have no ack to wait for
     if (channelError) throw channelError
   } catch (err) {
     throw channelError ?? err
@@ -150,15 +196,43 @@ export async function publish(ctx: ScenarioContext, spec: Spec): Promise<Publish
   }
 }
 
-export type AckMode = 'ack' | 'nack-requeue' | 'requeue-always' | 'reject' | 'nack' | 'none'
-const ACK_MODES: AckMode[] = ['ack', 'nack-requeue', 'requeue-always', 'reject', 'nack', 'none']
+export type AckMode =
+  | 'ack'
+  | 'nack-requeue'
+  | 'requeue-always'
+  | 'reject-requeue-always'
+  | 'reject'
+  | 'nack'
+  | 'none'
+  | 'hold'
+const ACK_MODES: AckMode[] = [
+  'ack',
+  'nack-requeue',
+  'requeue-always',
+  'reject-requeue-always',
+  'reject',
+  'nack',
+  'none',
+  'hold',
+]
 
+/** What a step records of one delivered message. */
 export interface DeliveryFacts {
+  exchange: string
   routingKey: string
   redelivered: boolean
   messageId?: string
+  /** Every AMQP property the message carries (contentType, correlationId, priority, ...). */
+  properties: Record<string, unknown>
   headers: Record<string, unknown>
+  /** The body parsed as JSON when it is JSON, else its text. */
   body: unknown
+  bodyBase64: string
+  size: number
+  /** The x-delivery-count header a quorum queue sets on redeliveries (0 when absent). */
+  deliveryCount: number
+  /** The x-death header's first entry (the latest death), if any. */
+  death?: Record<string, unknown>
 }
 
 export interface ConsumeResult {
@@ -171,6 +245,8 @@ export interface ConsumeResult {
   /** The most deliveries any one message had (a poison message that loops shows here). */
   maxDeliveriesOfOneMessage: number
   perConsumer: number[]
+  /** Deliveries (settled or not) per consumer. */
+  deliveredPerConsumer: number[]
   min: number
   max: number
   fairShare: number
@@ -178,14 +254,40 @@ export interface ConsumeResult {
   maxDeviationPct: number
   routingKeys: string[]
   first?: DeliveryFacts
+  last?: DeliveryFacts
+  /** The first 200 deliveries, in order. */
+  messages: DeliveryFacts[]
+  /** Consumers that crashed (dropped their connection before acking). */
+  crashed: number
+  /** Messages a crashed consumer held unacked. */
+  crashedHeld: number
+  /** Of those, how many another consumer then settled, and how many of those came flagged redelivered. */
+  crashedSettledElsewhere: number
+  crashedRedeliveredFlagged: number
   timedOut: boolean
   seconds: number
 }
 
+/** A number for every consumer: `workMs: 100` for all, `workMs: [500, 0, 0]` per consumer. */
+function perConsumerMs(spec: Spec, consumers: number): number[] {
+  const raw = spec.raw.workMs
+  const out = new Array<number>(consumers).fill(0)
+  if (Array.isArray(raw)) {
+    for (const [i, v] of raw.entries()) out[i] = Number(v) || 0
+  } else if (raw !== undefined) out.fill(spec.num('workMs'))
+  // The older form: slowConsumer (an index) sleeping slowDelayMs before each ack.
+  if (spec.has('slowConsumer') && spec.num('slowConsumer') >= 0)
+    out[spec.num('slowConsumer')] = spec.num('slowDelayMs', 0)
+  return out
+}
+
 /**
- * consume: K consumers (one channel each, consumer i on queues[i % n]), prefetch, an ack mode, an optional
- * slow consumer, until `count` messages are settled or no delivery came for `idleMs` (or `timeoutMs`).
- * nack-requeue nacks a first delivery with requeue and acks the redelivery; requeue-always never lets go.
+ * consume: K consumers (one channel each, consumer i on queues[i % n]), prefetch, an ack mode, work time per
+ * message (workMs), an optional crash (consumer i drops its connection, unacked, at its nth delivery), until
+ * `count` messages are settled, or `deliveries` deliveries were handled, or no delivery came for `idleMs`, or
+ * `timeoutMs` passed.
+ * nack-requeue nacks a first delivery with requeue and acks the redelivery; requeue-always never lets go;
+ * hold never acks (the messages stay unacked until the step ends and its channels close).
  */
 export async function consume(ctx: ScenarioContext, spec: Spec): Promise<ConsumeResult> {
   const queues = spec.queues()
@@ -193,51 +295,85 @@ export async function consume(ctx: ScenarioContext, spec: Spec): Promise<Consume
   const prefetch = spec.num('prefetch', 10)
   const ack = spec.str('ack', 'ack') as AckMode
   if (!ACK_MODES.includes(ack)) throw new UsageError(`${spec.where}.ack: one of ${ACK_MODES.join(', ')}`)
-  const slowConsumer = spec.has('slowConsumer') ? spec.num('slowConsumer') : -1
-  const slowDelayMs = spec.num('slowDelayMs', 0)
+  const workMs = perConsumerMs(spec, consumers)
+  const crashSpec = spec.obj('crash')
+  const crash = crashSpec ? new Spec(crashSpec, `${spec.where}.crash`) : undefined
+  const crashConsumer = crash ? crash.num('consumer', 0) : -1
+  const crashAfter = crash ? crash.num('after', 1) : 0
   const count = spec.has('count') ? spec.num('count') : undefined
-  const idleMs = spec.num('idleMs', count === undefined ? 500 : 0)
+  const maxDeliveries = spec.has('deliveries') ? spec.num('deliveries') : undefined
+  const idleMs = spec.num('idleMs', count === undefined && maxDeliveries === undefined ? 500 : 0)
   const timeoutMs = spec.num('timeoutMs', 30_000)
+  const exclusive = spec.bool('exclusive')
+  const args = spec.obj('arguments')
 
   const perConsumer = new Array<number>(consumers).fill(0)
+  const deliveredPerConsumer = new Array<number>(consumers).fill(0)
   const settledPerId = new Map<string, number>()
   const deliveriesPerId = new Map<string, number>()
   const routingKeys: string[] = []
+  const messages: DeliveryFacts[] = []
+  const crashedIds = new Set<string>()
+  let crashed = 0
+  let crashedSettledElsewhere = 0
+  let crashedRedeliveredFlagged = 0
   let deliveries = 0
   let settled = 0
   let redelivered = 0
-  let first: DeliveryFacts | undefined
+  let last: DeliveryFacts | undefined
   let lastActivity = Date.now()
   const started = Date.now()
   let stopping = false
+  let stopAfter = false
   let done: () => void = () => {}
   const finished = new Promise<void>((r) => (done = r))
   const chains: Promise<void>[] = new Array(consumers).fill(Promise.resolve())
   const channels: {ch: Channel; tag: string}[] = []
+  const dead = new Set<number>()
   let timer: NodeJS.Timeout | undefined
 
-  const handle = (i: number, ch: Channel, msg: ConsumeMessage) => {
+  const handle = (i: number, ch: Channel, msg: ConsumeMessage, conn?: ChannelModel) => {
+    if (dead.has(i) || (maxDeliveries !== undefined && deliveries >= maxDeliveries)) return
     deliveries++
+    if (maxDeliveries !== undefined && deliveries >= maxDeliveries) stopAfter = true
+    deliveredPerConsumer[i]++
     lastActivity = Date.now()
     const id = String(msg.properties.messageId ?? `${msg.fields.routingKey}:${msg.content.toString('utf8')}`)
     deliveriesPerId.set(id, (deliveriesPerId.get(id) ?? 0) + 1)
     if (msg.fields.redelivered) redelivered++
-    first ??= facts(msg)
+    last = facts(msg)
+    if (messages.length < 200) messages.push(last)
+    if (i === crashConsumer && conn) {
+      crashedIds.add(id)
+      if (deliveredPerConsumer[i] >= crashAfter) {
+        // The worker dies before it acks: its connection goes, and every message it held is requeued.
+        dead.add(i)
+        crashed++
+        void conn.close().catch(() => {})
+      }
+      return
+    }
     const finish = () => {
       perConsumer[i]++
       settled++
       settledPerId.set(id, (settledPerId.get(id) ?? 0) + 1)
       routingKeys.push(msg.fields.routingKey)
+      if (crashedIds.has(id)) {
+        crashedSettledElsewhere++
+        if (msg.fields.redelivered) crashedRedeliveredFlagged++
+      }
       if (count !== undefined && settled >= count) done()
     }
     const act = () => {
       if (stopping && ack !== 'none') return
       try {
         if (ack === 'none') finish()
+        else if (ack === 'hold') return
         else if (ack === 'ack' || (ack === 'nack-requeue' && msg.fields.redelivered)) {
           ch.ack(msg)
           finish()
         } else if (ack === 'nack-requeue' || ack === 'requeue-always') ch.nack(msg, false, true)
+        else if (ack === 'reject-requeue-always') ch.reject(msg, true)
         else if (ack === 'reject') {
           ch.reject(msg, false)
           finish()
@@ -249,34 +385,47 @@ export async function consume(ctx: ScenarioContext, spec: Spec): Promise<Consume
         // the channel closed under us (the consume is stopping)
       }
     }
-    if (i === slowConsumer && slowDelayMs > 0) chains[i] = chains[i].then(() => sleep(slowDelayMs)).then(act)
-    else act()
+    const settle = () => {
+      act()
+      if (stopAfter) done()
+    }
+    if (workMs[i] > 0) chains[i] = chains[i].then(() => sleep(workMs[i])).then(settle)
+    else settle()
   }
 
   try {
-    const chs: Channel[] = []
+    const chs: {ch: Channel; conn?: ChannelModel}[] = []
     for (let i = 0; i < consumers; i++) {
+      if (i === crashConsumer) {
+        const conn = await ctx.ownConnection(`crashing consumer ${i}`)
+        const ch = await conn.createChannel()
+        ch.on('error', () => {})
+        if (prefetch > 0) await ch.prefetch(prefetch)
+        chs.push({ch, conn})
+        continue
+      }
       const ch = await ctx.channel()
       if (prefetch > 0) await ch.prefetch(prefetch)
-      chs.push(ch)
+      chs.push({ch})
     }
-    // Subscribe all at once: one by one, the first would drain a backlog before the others arrive.
-    await Promise.all(
-      chs.map(async (ch, i) => {
-        const {consumerTag} = await ch.consume(
-          queues[i % queues.length],
-          (msg) => {
-            if (msg) handle(i, ch, msg)
-          },
-          {noAck: ack === 'none'},
-        )
-        channels.push({ch, tag: consumerTag})
-      }),
-    )
+    const subscribe = async ({ch, conn}: {ch: Channel; conn?: ChannelModel}, i: number) => {
+      const {consumerTag} = await ch.consume(
+        queues[i % queues.length],
+        (msg) => {
+          if (msg) handle(i, ch, msg, conn)
+        },
+        {noAck: ack === 'none', exclusive, arguments: args},
+      )
+      if (!conn) channels.push({ch, tag: consumerTag})
+    }
+    // The consumer that will crash subscribes first, so it surely holds messages when it dies.
+    if (crashConsumer >= 0 && crashConsumer < consumers) await subscribe(chs[crashConsumer], crashConsumer)
+    // The others all at once: one by one, the first would drain a backlog before the others arrive.
+    await Promise.all(chs.map((c, i) => (i === crashConsumer ? undefined : subscribe(c, i))))
     lastActivity = Date.now()
     timer = setInterval(() => {
       const now = Date.now()
-      if (now - started > timeoutMs) done()
+      if (now - started > timeoutMs || ctx.signal?.aborted) done()
       else if (idleMs > 0 && now - lastActivity >= idleMs) done()
     }, 10)
     await finished
@@ -302,18 +451,25 @@ export async function consume(ctx: ScenarioContext, spec: Spec): Promise<Consume
     redelivered,
     maxDeliveriesOfOneMessage: Math.max(0, ...deliveriesPerId.values()),
     perConsumer,
+    deliveredPerConsumer,
     min: Math.min(...perConsumer),
     max: Math.max(...perConsumer),
     fairShare: Math.round(fairShare * 100) / 100,
     maxDeviationPct: Math.round(maxDeviationPct * 10) / 10,
     routingKeys: routingKeys.sort(),
-    first,
+    first: messages[0],
+    last,
+    messages,
+    crashed,
+    crashedHeld: crashedIds.size,
+    crashedSettledElsewhere,
+    crashedRedeliveredFlagged,
     timedOut: count !== undefined && settled < count,
     seconds: (Date.now() - started) / 1000,
   }
 }
 
-function facts(msg: Message): DeliveryFacts {
+export function facts(msg: Message): DeliveryFacts {
   const text = msg.content.toString('utf8')
   let body: unknown = text
   try {
@@ -321,12 +477,22 @@ function facts(msg: Message): DeliveryFacts {
   } catch {
     // keep the text
   }
+  const properties: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(msg.properties)) if (v !== undefined && k !== 'headers') properties[k] = v
+  const headers = (msg.properties.headers ?? {}) as Record<string, unknown>
+  const deaths = headers['x-death']
   return {
+    exchange: msg.fields.exchange,
     routingKey: msg.fields.routingKey,
     redelivered: msg.fields.redelivered,
     messageId: msg.properties.messageId,
-    headers: (msg.properties.headers ?? {}) as Record<string, unknown>,
+    properties,
+    headers,
     body,
+    bodyBase64: msg.content.toString('base64'),
+    size: msg.content.length,
+    deliveryCount: Number(headers['x-delivery-count'] ?? 0),
+    death: Array.isArray(deaths) ? (deaths[0] as Record<string, unknown>) : undefined,
   }
 }
 
@@ -335,6 +501,9 @@ export interface GetResult {
   routingKeys: string[]
   messageIds: string[]
   first?: DeliveryFacts
+  last?: DeliveryFacts
+  /** The first 200 messages, in queue order. */
+  messages: DeliveryFacts[]
 }
 
 /** get: take every message from a queue (basic.get, ack each) up to `max`; exact, not sampled. */
@@ -344,7 +513,7 @@ export async function get(ctx: ScenarioContext, spec: Spec): Promise<GetResult |
   const ch = await ctx.channel()
   try {
     for (const queue of spec.queues()) {
-      const r: GetResult = {count: 0, routingKeys: [], messageIds: []}
+      const r: GetResult = {count: 0, routingKeys: [], messageIds: [], messages: []}
       while (r.count < max) {
         const msg = await ch.get(queue, {noAck: false})
         if (!msg) break
@@ -352,7 +521,9 @@ export async function get(ctx: ScenarioContext, spec: Spec): Promise<GetResult |
         r.count++
         r.routingKeys.push(msg.fields.routingKey)
         r.messageIds.push(String(msg.properties.messageId))
-        r.first ??= facts(msg)
+        r.last = facts(msg)
+        r.first ??= r.last
+        if (r.messages.length < 200) r.messages.push(r.last)
       }
       r.routingKeys.sort()
       out[queue] = r

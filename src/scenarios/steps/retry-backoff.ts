@@ -1,5 +1,6 @@
 import type {ConsumeMessage} from 'amqplib'
-import {type ScenarioContext, sleep} from '../context.js'
+import {sleep} from '../../util/time.js'
+import type {ScenarioContext} from '../context.js'
 import type {Spec} from '../spec.js'
 
 /**

@@ -1,0 +1,49 @@
+import {Args} from '@oclif/core'
+import {BaseCommand} from '../base-command.js'
+import {attachCluster} from '../broker/cluster.js'
+import {saveBrokerRecord} from '../broker/lifecycle.js'
+import {readBrokerRecord} from '../config/state.js'
+import {UsageError} from '../errors.js'
+import {NODE_ACTIONS, type NodeAction, type NodeFaultResult, nodeFault, parseNodeTarget} from '../faults/node.js'
+
+export default class Node extends BaseCommand<typeof Node> {
+  static override summary = 'Fault injection on a cluster node: stop, start, kill, restart, partition or heal it.'
+  static override description =
+    "For a cluster started with `evt up --nodes 3`. The node is its number (1..N) or leader-of:<queue> (the node hosting that quorum queue's leader; --vhost, default /). kill is SIGKILL and nothing restarts it; stop is graceful; restart waits until the cluster sees the node running again; partition cuts the node's Erlang distribution traffic with iptables (root) and heal removes the cut. See docs/cluster.md."
+  static override examples = [
+    '<%= config.bin %> node kill leader-of:orders --vhost ecommerce',
+    '<%= config.bin %> node start 2',
+    '<%= config.bin %> node restart 3',
+    '<%= config.bin %> node partition 3 && sleep 15 && <%= config.bin %> node heal 3',
+  ]
+  static override args = {
+    action: Args.string({description: NODE_ACTIONS.join(', '), options: [...NODE_ACTIONS], required: true}),
+    node: Args.string({description: 'a node number (1..N), or leader-of:<queue>', required: true}),
+  }
+
+  async run(): Promise<NodeFaultResult> {
+    const home = this.stateHome()
+    const name = this.brokerName()
+    const record = await readBrokerRecord(home, name)
+    if (!record?.cluster) {
+      throw new UsageError(
+        record ? `broker "${name}" is a single node, not a cluster` : `no broker "${name}" is recorded in ${home}`,
+        'Start a cluster with `evt up --nodes 3`',
+      )
+    }
+    const cluster = attachCluster(record)
+    const target = parseNodeTarget(this.args.node, this.flags.vhost ?? '/')
+    const result = await nodeFault(cluster, this.args.action as NodeAction, target)
+    // The member's pids changed: the record follows.
+    await saveBrokerRecord(home, cluster.record)
+    if (!this.jsonEnabled()) {
+      const leader = result.queue
+        ? result.leaderAfter
+          ? `; queue ${result.queue}: leader ${result.leaderBefore} -> ${result.leaderAfter} (${result.leaderSeconds?.toFixed(2)}s)`
+          : `; queue ${result.queue} had its leader there`
+        : ''
+      this.log(`node ${result.index} (${result.node}): ${result.action} done in ${result.seconds.toFixed(2)}s${leader}`)
+    }
+    return result
+  }
+}
