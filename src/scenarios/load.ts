@@ -58,6 +58,7 @@ const SPEC_KEYS: Partial<Record<Action, Record<string, Kind>>> = {
     deliveries: 'number',
     idleMs: 'number',
     timeoutMs: 'number',
+    publish: 'mapping',
   },
   get: {queue: 'text', queues: 'textOrList', max: 'number'},
   'check-queue': {queue: 'text', queues: 'textOrList'},
@@ -243,6 +244,19 @@ function checkWhen(when: unknown, path: (string | number)[]): void {
     )
 }
 
+function checkSpecKeys(action: Action, spec: Record<string, unknown>, path: (string | number)[]): void {
+  const allowed = SPEC_KEYS[action] ?? {}
+  for (const [key, value] of Object.entries(spec)) {
+    const kind = allowed[key]
+    if (!kind)
+      throw new FileError([...path, key], `unknown key (allowed: ${Object.keys(allowed).join(', ') || 'none'})`)
+    const problem = fits(kind, value)
+    if (problem) throw new FileError([...path, key], problem)
+  }
+  if (action === 'publish' && 'body' in spec && 'bodyBase64' in spec)
+    throw new FileError(path, 'give body or bodyBase64, not both')
+}
+
 function parseStep(raw: unknown, i: number): Step {
   const path: (string | number)[] = ['steps', i]
   if (!isObject(raw)) throw new FileError(path, `a step is a mapping with one of: ${ACTIONS.join(', ')}`)
@@ -256,18 +270,10 @@ function parseStep(raw: unknown, i: number): Step {
   const spec = raw[action]
   const allowed = SPEC_KEYS[action]
   if (allowed && isObject(spec)) {
-    for (const [key, value] of Object.entries(spec)) {
-      const kind = allowed[key]
-      if (!kind)
-        throw new FileError(
-          [...path, action, key],
-          `unknown key (allowed: ${Object.keys(allowed).join(', ') || 'none'})`,
-        )
-      const problem = fits(kind, value)
-      if (problem) throw new FileError([...path, action, key], problem)
-    }
-    if (action === 'publish' && 'body' in spec && 'bodyBase64' in spec)
-      throw new FileError([...path, action], 'give body or bodyBase64, not both')
+    checkSpecKeys(action, spec, [...path, action])
+    // A consume's nested publish is a publish step's spec, checked as one.
+    if (action === 'consume' && isObject(spec.publish))
+      checkSpecKeys('publish', spec.publish, [...path, action, 'publish'])
   } else if (allowed && spec !== null && spec !== undefined && action !== 'wait' && typeof spec !== 'string')
     throw new FileError([...path, action], 'expected a mapping')
   if (action === 'run' && (typeof spec !== 'string' || !CODE_STEP_NAMES.includes(spec)))

@@ -85,8 +85,16 @@ describe('evt scenario killed with SIGKILL while it runs on a throwaway broker',
             return []
           }
         })
-      expect(await waitFor(() => baseDirs().length > 0, {timeoutMs: 30_000, intervalMs: 50})).toBe(true)
-      const dirs = [...new Set(baseDirs())]
+      // Keep the folders the poll saw: asking again may find only processes that have already gone.
+      let dirs: string[] = []
+      const seen = await waitFor(
+        () => {
+          dirs = [...new Set(baseDirs())]
+          return dirs.length > 0
+        },
+        {timeoutMs: 30_000, intervalMs: 50},
+      )
+      expect(seen).toBe(true)
       child.kill('SIGKILL')
       await closed
       expect(await waitFor(() => processesWithEnv(needle).length === 0, {timeoutMs: 10_000, intervalMs: 100})).toBe(

@@ -89,6 +89,14 @@ describe('parseScenario refuses a bad file with file, path and reason', () => {
     const err = await parseError(minimal('  - publish:\n      routingkey: x\n'))
     expect(err.message).toMatch(/steps\[0\]\.publish\.routingkey: unknown key/)
   })
+  it("an unknown key in a consume's nested publish, with its line", async () => {
+    const err = await parseError(
+      minimal('  - consume:\n      queue: q\n      publish:\n        count: 3\n        persistant: true\n'),
+    )
+    expect(err.message).toMatch(
+      /^my\.yaml:10: steps\[0\]\.consume\.publish\.persistant: unknown key \(allowed: exchange,/,
+    )
+  })
   it('an unknown code step', async () => {
     const err = await parseError(minimal('  - run: make-coffee\n'))
     expect(err.message).toMatch(/steps\[0\]\.run: unknown code step "make-coffee"/)

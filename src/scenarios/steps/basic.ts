@@ -266,6 +266,8 @@ export interface ConsumeResult {
   crashedRedeliveredFlagged: number
   timedOut: boolean
   seconds: number
+  /** What the nested `publish` sent once every consumer was subscribed. */
+  published?: PublishResult
 }
 
 /** A number for every consumer: `workMs: 100` for all, `workMs: [500, 0, 0]` per consumer. */
@@ -306,6 +308,8 @@ export async function consume(ctx: ScenarioContext, spec: Spec): Promise<Consume
   const timeoutMs = spec.num('timeoutMs', 30_000)
   const exclusive = spec.bool('exclusive')
   const args = spec.obj('arguments')
+  const publishSpec = spec.obj('publish')
+  let published: PublishResult | undefined
 
   const perConsumer = new Array<number>(consumers).fill(0)
   const deliveredPerConsumer = new Array<number>(consumers).fill(0)
@@ -422,6 +426,8 @@ export async function consume(ctx: ScenarioContext, spec: Spec): Promise<Consume
     if (crashConsumer >= 0 && crashConsumer < consumers) await subscribe(chs[crashConsumer], crashConsumer)
     // The others all at once: one by one, the first would drain a backlog before the others arrive.
     await Promise.all(chs.map((c, i) => (i === crashConsumer ? undefined : subscribe(c, i))))
+    // Workers first, then the tasks (tutorial 2's order): who gets what no longer depends on who subscribed first.
+    if (publishSpec) published = await publish(ctx, new Spec(publishSpec, `${spec.where}.publish`))
     lastActivity = Date.now()
     timer = setInterval(() => {
       const now = Date.now()
@@ -466,6 +472,7 @@ export async function consume(ctx: ScenarioContext, spec: Spec): Promise<Consume
     crashedRedeliveredFlagged,
     timedOut: count !== undefined && settled < count,
     seconds: (Date.now() - started) / 1000,
+    ...(published ? {published} : {}),
   }
 }
 
