@@ -1,11 +1,11 @@
 import {readdirSync, readFileSync, statSync} from 'node:fs'
-import {createRequire} from 'node:module'
 import {join, relative} from 'node:path'
 import {UsageError} from '../errors.js'
 import {builtinEventsDir} from '../project/paths.js'
 import {loadProject} from '../project/project.js'
 import {topicMatches} from '../topology/routing.js'
 import {closest} from '../util/did-you-mean.js'
+import {parseYamlCached} from './parsed-cache.js'
 import {parseDerivation} from './recipe.js'
 import type {EventType, SchemaNode} from './types.js'
 
@@ -61,20 +61,10 @@ export function readEventTypes(dir: string, defaults: EventTypeDefaults = {}): E
   return files.map((file) => parseEventType(file, readFileSync(file, 'utf8'), relative(dir, file), defaults))
 }
 
-// yaml is loaded on first use only (it is not needed by `evt --version`).
-let yamlParse: ((text: string) => unknown) | undefined
-function parseYaml(text: string): unknown {
-  if (!yamlParse) {
-    // createRequire keeps loadCatalogue synchronous; yaml ships a CommonJS build.
-    yamlParse = (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse
-  }
-  return yamlParse(text)
-}
-
 export function parseEventType(file: string, text: string, shown = file, defaults: EventTypeDefaults = {}): EventType {
   let raw: Record<string, unknown>
   try {
-    raw = (file.endsWith('.json') ? JSON.parse(text) : parseYaml(text)) as Record<string, unknown>
+    raw = (file.endsWith('.json') ? JSON.parse(text) : parseYamlCached(text)) as Record<string, unknown>
   } catch (err) {
     throw new UsageError(`event fixture ${shown} is not valid YAML/JSON: ${(err as Error).message}`)
   }

@@ -3,6 +3,7 @@ import {createRequire} from 'node:module'
 import {basename, dirname, isAbsolute, join, relative, resolve} from 'node:path'
 import type {ErrorObject, ValidateFunction} from 'ajv'
 import {UsageError} from '../errors.js'
+import {parseYaml} from '../util/yaml.js'
 import {builtinEventsDir, builtinSystems, builtinTopologyDir} from './paths.js'
 import {PROJECT_FILE_NAMES, PROJECT_SCHEMA} from './schema.js'
 
@@ -212,10 +213,6 @@ function projectValidator(): ValidateFunction {
     validator = new Ajv({allErrors: false}).compile(PROJECT_SCHEMA)
   }
   return validator
-}
-
-function parseYaml(text: string): unknown {
-  return (require('yaml') as typeof import('yaml')).parse(text)
 }
 
 /**

@@ -70,6 +70,14 @@ describe('the packed tarball installed in an empty folder', () => {
     expect(installed).toContain('evt-rabbitmq')
     expect(installed).not.toContain('testcontainers')
     expect(installed).not.toContain('cpu-features')
+    // The built-in fixtures ship parsed (see src/catalogue/parsed-cache.ts): the catalogue starts without YAML.
+    const cache = JSON.parse(
+      await readFile(
+        join(project, 'node_modules', 'evt-rabbitmq', 'dist', 'catalogue', 'parsed-fixtures.json'),
+        'utf8',
+      ),
+    )
+    expect(Object.keys(cache).length).toBeGreaterThan(30)
   })
 
   it('runs the CLI from the folder: version, catalogue, up, publish, status, down', async () => {

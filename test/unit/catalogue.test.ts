@@ -1,11 +1,14 @@
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 import {createCatalogue, loadCatalogue, readEventTypes} from '../../src/catalogue/catalogue.js'
 import {generateEvent} from '../../src/catalogue/generate.js'
+import {parsedCacheLookup, writeParsedCache} from '../../src/catalogue/parsed-cache.js'
 import {dataValidator} from '../../src/catalogue/validate.js'
 import {EvtError} from '../../src/errors.js'
+import {builtinEventsDir} from '../../src/project/paths.js'
+import {parseYaml} from '../../src/util/yaml.js'
 
 const catalogue = loadCatalogue()
 
@@ -185,5 +188,35 @@ describe('adding a type is adding a fixture', () => {
     }
     writeFileSync(join(dir2, 'a.json'), JSON.stringify(bad))
     expect(() => readEventTypes(dir2)).toThrow(/unknown x-derive function "avg"/)
+  })
+})
+
+describe('the build-time cache of the built-in fixtures', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'evt-parsed-cache-'))
+  afterAll(() => rmSync(dir, {recursive: true, force: true}))
+
+  it('holds every built-in YAML fixture as yaml parses it, and nothing for text it was not built from', () => {
+    const file = join(dir, 'parsed.json')
+    const texts: string[] = []
+    const walk = (d: string) => {
+      for (const entry of readdirSync(d, {withFileTypes: true})) {
+        const p = join(d, entry.name)
+        if (entry.isDirectory()) walk(p)
+        else if (/\.ya?ml$/.test(entry.name)) texts.push(readFileSync(p, 'utf8'))
+      }
+    }
+    walk(builtinEventsDir())
+    expect(texts.length).toBeGreaterThan(30)
+    expect(writeParsedCache(builtinEventsDir(), file)).toBe(new Set(texts).size)
+    const lookup = parsedCacheLookup(file)
+    for (const text of texts) expect(lookup(text)).toEqual(parseYaml(text))
+    expect(lookup(`${texts[0]}\n# edited\n`)).toBeUndefined()
+    // Each hit is a copy: changing one does not change the next.
+    ;(lookup(texts[0]) as Record<string, unknown>).name = 'changed'
+    expect((lookup(texts[0]) as Record<string, unknown>).name).not.toBe('changed')
+  })
+
+  it('a missing cache file is no cache', () => {
+    expect(parsedCacheLookup(join(dir, 'absent.json'))('name: x\n')).toBeUndefined()
   })
 })
