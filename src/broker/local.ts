@@ -222,14 +222,19 @@ export class LocalBroker extends RecordedBroker<BrokerRecord & {local: LocalNode
     return [...pids]
   }
 
-  /** SIGKILL every process of the node, and wait until they are gone. */
+  /**
+   * SIGKILL every process of the node until none is left. One pass is not enough: a launcher caught mid-start
+   * may have forked a child after the processes were listed, and that child would run on as an orphan node.
+   */
   async kill(): Promise<void> {
-    const pids = this.nodePids()
-    for (const pid of pids) sendSignal(pid, 'SIGKILL')
-    await waitFor(async () => pids.every((p) => !isAlive(p)) && !isAlive(this.ownChildPid()), {
-      timeoutMs: 5000,
-      intervalMs: 20,
-    })
+    await waitFor(
+      async () => {
+        const pids = this.nodePids()
+        for (const pid of pids) sendSignal(pid, 'SIGKILL')
+        return pids.length === 0 && !isAlive(this.ownChildPid())
+      },
+      {timeoutMs: 5000, intervalMs: 20},
+    )
   }
 
   private ownChildPid(): number | undefined {

@@ -65,9 +65,14 @@ async function run(action: CleanupAction): Promise<void> {
           // no pid file yet
         }
       }
-      for (const pid of pids) sendSignal(pid, 'SIGKILL')
+      // Until none is left: a launcher caught mid-start may fork a child after the list was taken.
       const until = Date.now() + 5000
-      while ([...pids].some((p) => isAlive(p)) && Date.now() < until) execFileSync('sleep', ['0.05'])
+      while (Date.now() < until) {
+        for (const pid of pids) sendSignal(pid, 'SIGKILL')
+        for (const pid of nodeProcesses(action.nodeName)) pids.add(pid)
+        if (![...pids].some((p) => isAlive(p))) break
+        execFileSync('sleep', ['0.05'])
+      }
       return
     }
     case 'command':

@@ -16,7 +16,7 @@ beforeAll(async () => {
   home = await mkdtemp(join(tmpdir(), 'evt-crash-'))
 })
 afterAll(async () => {
-  for (const name of ['crash', 'twin', 'planted', 'ci', 'intr', 'pw'])
+  for (const name of ['crash500', 'crash2000', 'crash4000', 'twin', 'planted', 'ci', 'intr', 'pw'])
     await runCli(['down', '--name', name], {env: env()})
   await rm(home, {recursive: true, force: true})
 })
@@ -35,28 +35,34 @@ async function recordPorts(name: string): Promise<number[]> {
 describe('evt up killed with SIGKILL while the node starts (a CI timeout)', () => {
   for (const delayMs of [500, 2000, 4000]) {
     it(`at ${delayMs / 1000} s: the next evt up and evt down leave no process, port or folder`, async () => {
-      const child = spawnCli(['up', '--runtime', 'local', '--name', 'crash', '--no-provision'], {env: env()})
-      const closed = new Promise((resolve) => child.on('close', resolve))
-      // The point in time is what this test is about: a kill that lands at that moment of the start.
-      await new Promise((r) => setTimeout(r, delayMs))
-      child.kill('SIGKILL')
-      await closed
-      const orphanPorts = await recordPorts('crash')
+      // Each delay owns its broker: a failure in one cannot leave a node the next one finds.
+      const name = `crash${delayMs}`
+      try {
+        const child = spawnCli(['up', '--runtime', 'local', '--name', name, '--no-provision'], {env: env()})
+        const closed = new Promise((resolve) => child.on('close', resolve))
+        // The point in time is what this test is about: a kill that lands at that moment of the start.
+        await new Promise((r) => setTimeout(r, delayMs))
+        child.kill('SIGKILL')
+        await closed
+        const orphanPorts = await recordPorts(name)
 
-      const up = await runCli(['up', '--name', 'crash', '--no-provision', '--json'], {env: env()})
-      expect(up.code, up.stderr + up.stdout).toBe(0)
-      expect(['started', 'adopted']).toContain(JSON.parse(up.stdout).status)
-      const ports = await recordPorts('crash')
-      // One node, not two on the same data folder.
-      const running = nodeProcs('crash')
-      expect(new Set(running.map((p) => readEnvName(p))).size).toBe(1)
+        const up = await runCli(['up', '--name', name, '--no-provision', '--json'], {env: env()})
+        expect(up.code, up.stderr + up.stdout).toBe(0)
+        expect(['started', 'adopted']).toContain(JSON.parse(up.stdout).status)
+        const ports = await recordPorts(name)
+        // One node, not two on the same data folder.
+        const running = nodeProcs(name)
+        expect([...new Set(running.map((p) => readEnvName(p)))]).toEqual([JSON.parse(up.stdout).node])
 
-      const down = await runCli(['down', '--name', 'crash'], {env: env()})
-      expect(down.code, down.stderr).toBe(0)
-      expect(await waitFor(() => nodeProcs('crash').length === 0, {timeoutMs: 3000})).toBe(true)
-      for (const port of [...orphanPorts, ...ports]) expect(await portInUse(port), `port ${port}`).toBe(false)
-      expect(existsSync(join(home, 'nodes', 'crash'))).toBe(false)
-      expect(existsSync(join(home, 'brokers', 'crash.json'))).toBe(false)
+        const down = await runCli(['down', '--name', name], {env: env()})
+        expect(down.code, down.stderr).toBe(0)
+        expect(await waitFor(() => nodeProcs(name).length === 0, {timeoutMs: 3000})).toBe(true)
+        for (const port of [...orphanPorts, ...ports]) expect(await portInUse(port), `port ${port}`).toBe(false)
+        expect(existsSync(join(home, 'nodes', name))).toBe(false)
+        expect(existsSync(join(home, 'brokers', `${name}.json`))).toBe(false)
+      } finally {
+        await runCli(['down', '--name', name], {env: env()})
+      }
     })
   }
 })
