@@ -930,7 +930,7 @@ function markdown(r, rows, resultsPath) {
     '',
     '## How each figure is taken',
     '',
-    '- **publish**: `evt publish order.created --count N --json` (persistent with a confirm window of 1000; and `--transient --no-confirm`) against `bench/raw-publisher.js` with the same catalogue body, exchange, routing key and settings (`noDelay`). Rate = N / the time each reports for itself; the wall-clock rate (including process start) is in the raw results. The queue depth is checked after every run.',
+    '- **publish**: `evt publish order.created --count N --json` (persistent with a confirm window of 1000; and `--transient --no-confirm`) against `bench/raw-publisher.js` with the same catalogue body, exchange, routing key and settings (`noDelay`). Rate = N / the time each reports for itself; the wall-clock rate (including process start) is in the raw results. The whole-process row publishes 30,000 messages and divides by the wall-clock time of each process, start-up included. The queue depth is checked after every run.',
     '- **tail**: the queue is filled with N messages, then `evt tail --queue Q --consume --count N --json` and `bench/raw-consumer.js --print` (prefetch 1000, multiple-ack every 100) each write one line per message to a pipe; rate = lines from the first to the last line on that pipe.',
     '- **bench**: `evt bench --count N --size 600 --prefetch 1000 --multi-ack 100` against `bench/raw-bench.js`: the same work in one process with bare amqplib (one producer and one consumer connection, a durable direct exchange and classic queue), rates measured the same way (from the first publish to the last publish, and to the last delivery).',
     '- **cold start**: wall-clock time of the process, after one warm-up run.',
