@@ -1,10 +1,6 @@
 import {Args} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
-import {attachCluster} from '../broker/cluster.js'
-import {saveBrokerRecord} from '../broker/lifecycle.js'
-import {readBrokerRecord} from '../config/state.js'
-import {UsageError} from '../errors.js'
-import {NODE_ACTIONS, type NodeAction, type NodeFaultResult, nodeFault, parseNodeTarget} from '../faults/node.js'
+import {NODE_ACTIONS, type NodeAction, type NodeFaultResult, runNodeFault} from '../faults/node.js'
 
 export default class Node extends BaseCommand<typeof Node> {
   static override summary = 'Fault injection on a cluster node: stop, start, kill, restart, partition or heal it.'
@@ -22,20 +18,13 @@ export default class Node extends BaseCommand<typeof Node> {
   }
 
   async run(): Promise<NodeFaultResult> {
-    const home = this.stateHome()
-    const name = this.brokerName()
-    const record = await readBrokerRecord(home, name)
-    if (!record?.cluster) {
-      throw new UsageError(
-        record ? `broker "${name}" is a single node, not a cluster` : `no broker "${name}" is recorded in ${home}`,
-        'Start a cluster with `evt up --nodes 3`',
-      )
-    }
-    const cluster = attachCluster(record)
-    const target = parseNodeTarget(this.args.node, this.flags.vhost ?? '/')
-    const result = await nodeFault(cluster, this.args.action as NodeAction, target)
-    // The member's pids changed: the record follows.
-    await saveBrokerRecord(home, cluster.record)
+    const result = await runNodeFault({
+      home: this.stateHome(),
+      name: this.brokerName(),
+      action: this.args.action as NodeAction,
+      node: this.args.node,
+      vhost: this.flags.vhost,
+    })
     if (!this.jsonEnabled()) {
       const leader = result.queue
         ? result.leaderAfter

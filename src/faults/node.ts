@@ -1,5 +1,7 @@
-import type {LocalCluster} from '../broker/cluster.js'
-import {UsageError} from '../errors.js'
+import {attachCluster, type LocalCluster} from '../broker/cluster.js'
+import {saveBrokerRecord} from '../broker/lifecycle.js'
+import {readBrokerRecord} from '../config/state.js'
+import {UnreachableError, UsageError} from '../errors.js'
 import {waitFor} from '../util/time.js'
 import {cutNode, healNode} from './partition.js'
 
@@ -155,5 +157,33 @@ export async function nodeFault(
     result.leaderAfter = next?.name
     result.leaderSeconds = next ? (Date.now() - started) / 1000 : undefined
   }
+  return result
+}
+
+/**
+ * `evt node ACTION NODE` minus oclif: find the recorded cluster, act on one node, and keep the record in step
+ * (the member's pids change).
+ */
+export async function runNodeFault(input: {
+  home: string
+  name: string
+  action: NodeAction
+  node: string
+  vhost?: string
+}): Promise<NodeFaultResult> {
+  const record = await readBrokerRecord(input.home, input.name)
+  if (!record)
+    throw new UnreachableError(
+      `no broker "${input.name}" is recorded in ${input.home}`,
+      'Start a cluster with `evt up --nodes 3`, or pass the --name it was started with',
+    )
+  if (!record.cluster)
+    throw new UsageError(
+      `broker "${input.name}" is a single node, not a cluster`,
+      'Start a cluster with `evt up --nodes 3`',
+    )
+  const cluster = attachCluster(record)
+  const result = await nodeFault(cluster, input.action, parseNodeTarget(input.node, input.vhost ?? '/'))
+  await saveBrokerRecord(input.home, cluster.record)
   return result
 }

@@ -152,4 +152,11 @@ describe('errors users will hit: one line, the documented exit code, within 5 s'
     expect(r.code).toBe(2)
     expect(r.stderr).not.toMatch(/\n\s+at /)
   })
+
+  it('evt node with no recorded broker: exit 3, like any unknown --name', async () => {
+    const r = await runCli(['node', 'kill', '1', '--name', 'nocluster'], {env: {EVT_HOME: home}})
+    expect(r.code).toBe(3)
+    expect(r.stderr.trim()).toMatch(/^Error: no broker "nocluster" is recorded in .*evt up --nodes 3/)
+    expect(r.stderr.trim().split('\n')).toHaveLength(1)
+  })
 })
