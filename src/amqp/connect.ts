@@ -51,6 +51,30 @@ export async function connectAmqp(url: string, options: ConnectOptions = {}): Pr
   }
 }
 
+/**
+ * The first of several URLs that answers: a cluster's nodes, the one asked for first. Access refused or a
+ * missing vhost is the same on every node, so it ends the search; only an unreachable node moves on. When none
+ * answers, the error is the first URL's.
+ */
+export async function connectFirst(urls: string[], options: ConnectOptions = {}): Promise<ChannelModel> {
+  let first: EvtError | undefined
+  for (const url of urls) {
+    try {
+      return await connectAmqp(url, options)
+    } catch (err) {
+      const described = describeConnectError(err, url)
+      first ??= described
+      if (!isUnreachableNode(described.cause ?? err)) throw described
+    }
+  }
+  throw first ?? new UnreachableError('no broker URL to connect to', 'Pass --url or run `evt up`')
+}
+
+function isUnreachableNode(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code
+  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH'].includes(code ?? '')
+}
+
 /** The connect deadline passed. */
 export class ConnectDeadlineError extends Error {
   readonly code = 'ETIMEDOUT'

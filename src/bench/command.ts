@@ -1,4 +1,4 @@
-import type {ConnectionSettings} from '../config/resolve.js'
+import {type ConnectionSettings, otherNodeUrls} from '../config/resolve.js'
 import {CheckFailedError} from '../errors.js'
 import {interruptScope} from '../util/signals.js'
 import {type BenchExpectations, type BenchInput, validateBenchOptions, validateExpectations} from './options.js'
@@ -32,7 +32,11 @@ export async function benchCommand(input: BenchCommandInput): Promise<BenchRepor
   try {
     report = await runBench(
       options,
-      {amqpUrl: input.connection.amqpUrl, managementUrl: input.connection.managementUrl},
+      {
+        amqpUrl: input.connection.amqpUrl,
+        managementUrl: input.connection.managementUrl,
+        otherNodeUrls: otherNodeUrls(input.connection),
+      },
       {
         signal: interrupts.signal,
         eventBodies: events,

@@ -50,6 +50,8 @@ export interface BenchReport {
 export interface BenchTarget {
   amqpUrl: string
   managementUrl: string
+  /** A cluster's other nodes: producers and consumers are spread over every node, as clients of a cluster are. */
+  otherNodeUrls?: string[]
 }
 
 export interface BenchHooks {
@@ -96,9 +98,10 @@ export async function runBench(
     // Inside the try: a vhost created but not given permissions is deleted too.
     await api.createVhost(vhost)
     const overview = await overviewAnswer
-    const url = withVhost(target.amqpUrl, vhost)
-    const open = async (name: string) => {
-      const c = await connectAmqp(url, {connectionName: name})
+    const urls = [target.amqpUrl, ...(target.otherNodeUrls ?? [])].map((u) => withVhost(u, vhost))
+    // Connection k goes to node k mod N: on a cluster, producer i and consumer i land on different nodes.
+    const open = async (name: string, k = 0) => {
+      const c = await connectAmqp(urls[k % urls.length], {connectionName: name})
       connections.push(c)
       return c
     }
@@ -131,7 +134,7 @@ export async function runBench(
     })
     const consumers = await Promise.all(
       Array.from({length: options.consumers}, async (_, i) => {
-        const conn = await open(`evt bench consumer ${i + 1}`)
+        const conn = await open(`evt bench consumer ${i + 1}`, i)
         const ch = await conn.createChannel()
         watch(conn, ch, fail)
         if (options.prefetch > 0) await ch.prefetch(options.prefetch)
@@ -147,7 +150,7 @@ export async function runBench(
 
     const producers = await Promise.all(
       Array.from({length: options.producers}, async (_, i) => {
-        const conn = await open(`evt bench producer ${i + 1}`)
+        const conn = await open(`evt bench producer ${i + 1}`, i + 1)
         const ch = options.confirm > 0 ? await conn.createConfirmChannel() : await conn.createChannel()
         watch(conn, ch, fail)
         return new Producer(ch, options, i, totals, confirmLatency, hooks.eventBodies)

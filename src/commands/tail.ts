@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
+import {otherNodeUrls} from '../config/resolve.js'
 import type {TailSummary} from '../tail/session.js'
 import {colorEnabled, painter} from '../ui/terminal.js'
 import {interruptScope} from '../util/signals.js'
@@ -84,6 +85,7 @@ Exit codes: 0 done (count met, Ctrl-C, --idle/--timeout without --count); 1 --ti
     })
     const started = startTail({
       amqpUrl: conn.amqpUrl,
+      otherNodeUrls: otherNodeUrls(conn),
       managementUrl: conn.managementUrl,
       vhost: conn.vhost,
       targets: [

@@ -155,6 +155,12 @@ export function resolveConnection(
   return {amqpUrl, managementUrl, vhost, source, managementSource, broker, origin}
 }
 
+/** A recorded cluster's other nodes (AMQP URLs), for a client to fall back on when its node is gone; else none. */
+export function otherNodeUrls(settings: ConnectionSettings): string[] {
+  const record = settings.broker
+  return (record?.cluster?.amqpUrls ?? []).filter((u) => u !== record?.amqpUrl)
+}
+
 /** A URL from the user that is not a URL of the right kind is bad usage (exit 2), said before any connection. */
 export function checkedUrl(raw: string, from: string, kind: 'amqp' | 'http'): string {
   const example = kind === 'amqp' ? 'amqp://user:password@host:5672[/vhost]' : 'http://user:password@host:15672'

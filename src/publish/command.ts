@@ -2,7 +2,7 @@ import {readFile} from 'node:fs/promises'
 import {loadCatalogue} from '../catalogue/catalogue.js'
 import {type Overrides, parseSetFlag} from '../catalogue/generate.js'
 import type {EnvelopeKind, EventType} from '../catalogue/types.js'
-import type {ConnectionSettings} from '../config/resolve.js'
+import {type ConnectionSettings, otherNodeUrls} from '../config/resolve.js'
 import {UsageError} from '../errors.js'
 import {loadProject} from '../project/project.js'
 import {createProgress} from '../ui/progress.js'
@@ -67,6 +67,7 @@ export async function runPublishCommand(input: {
   const interrupts = interruptScope()
   const summary = await publishEvents({
     url: input.connection.amqpUrl,
+    otherNodeUrls: otherNodeUrls(input.connection),
     vhost: input.connection.vhost,
     types,
     count,
@@ -146,6 +147,7 @@ async function replayCommand(input: {
   const interrupts = interruptScope()
   const summary = await replayRecording({
     url: input.connection.amqpUrl,
+    otherNodeUrls: otherNodeUrls(input.connection),
     file: flags.from as string,
     vhost: input.connection.vhost,
     exchange: flags.exchange,

@@ -1,5 +1,5 @@
 import type {Channel, ChannelModel, ConfirmChannel, ConsumeMessage} from 'amqplib'
-import {connectAmqp} from '../amqp/connect.js'
+import {connectFirst} from '../amqp/connect.js'
 import type {AmqpPublishProperties} from '../catalogue/generate.js'
 import {EventFactory, type Overrides} from '../catalogue/generate.js'
 import type {EnvelopeKind, EventType} from '../catalogue/types.js'
@@ -11,6 +11,8 @@ import {sleep} from '../util/time.js'
 export interface PublishEventsOptions {
   /** AMQP URL of the broker; each type goes to its own vhost unless `vhost` is given. */
   url: string
+  /** A cluster's other nodes: where a lost connection is taken up again when its node does not answer. */
+  otherNodeUrls?: string[]
   /** Publish every type into this vhost instead of the type's own. */
   vhost?: string
   types: EventType[]
@@ -250,7 +252,8 @@ class PublishRun {
 
   private async open(url: string): Promise<void> {
     const vhost = this.currentVhost(url)
-    const conn = await connectAmqp(url, {connectionName: 'evt publish'})
+    const others = (this.o.otherNodeUrls ?? []).map((u) => withVhost(u, vhost))
+    const conn = await connectFirst([url, ...others], {connectionName: 'evt publish'})
     const gen = ++this.gen
     conn.on('error', () => {})
     conn.on('close', (err?: unknown) => {

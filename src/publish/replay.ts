@@ -1,8 +1,8 @@
 import {readFile} from 'node:fs/promises'
 import type {ChannelModel, ConfirmChannel, ConsumeMessage, Options} from 'amqplib'
-import {connectAmqp} from '../amqp/connect.js'
+import {connectFirst} from '../amqp/connect.js'
 import {AMQP_PROPERTY_KEYS} from '../amqp/properties.js'
-import {maskUrl, withVhost} from '../config/url.js'
+import {maskUrl, parseAmqpUrl, withVhost} from '../config/url.js'
 import {EvtError, ExitCode, UnreachableError, UsageError} from '../errors.js'
 import {retryWithBackoff} from '../util/backoff.js'
 import {sleep} from '../util/time.js'
@@ -25,6 +25,8 @@ export interface RecordedMessage {
 
 export interface ReplayOptions {
   url: string
+  /** A cluster's other nodes: where a lost connection is taken up again when its node does not answer. */
+  otherNodeUrls?: string[]
   file: string
   /** Publish into this vhost instead of each record's own. */
   vhost?: string
@@ -168,7 +170,9 @@ export async function replayRecording(options: ReplayOptions): Promise<PublishSu
   options.signal?.addEventListener('abort', wakeUp, {once: true})
 
   const open = async (url: string) => {
-    const c = await connectAmqp(url, {connectionName: 'evt publish --from'})
+    const vhost = parseAmqpUrl(url).vhost ?? '/'
+    const others = (options.otherNodeUrls ?? []).map((u) => withVhost(u, vhost))
+    const c = await connectFirst([url, ...others], {connectionName: 'evt publish --from'})
     const g = ++gen
     c.on('error', () => undefined)
     c.on('close', () => {

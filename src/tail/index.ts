@@ -31,6 +31,8 @@ export {formatSummary, unmetCount} from './summary.js'
 
 export interface StartTailOptions {
   amqpUrl: string
+  /** A cluster's other nodes: where taps are set up again when their node does not answer. */
+  otherNodeUrls?: string[]
   managementUrl: string
   /** Resolve names within this vhost only. */
   vhost?: string
@@ -158,6 +160,7 @@ export async function startTail(options: StartTailOptions): Promise<{session: Ta
   }
   const session = new TailSession({
     amqpUrl: options.amqpUrl,
+    otherNodeUrls: options.otherNodeUrls,
     plans,
     output: options.output ?? 'json',
     paint: options.paint ?? ((_c, t) => t),

@@ -1,6 +1,6 @@
 import {randomBytes} from 'node:crypto'
 import type {Channel, ChannelModel, ConsumeMessage} from 'amqplib'
-import {connectAmqp} from '../amqp/connect.js'
+import {connectFirst} from '../amqp/connect.js'
 import {maskUrlsIn, withVhost} from '../config/url.js'
 import type {Paint} from '../ui/terminal.js'
 import {retryWithBackoff} from '../util/backoff.js'
@@ -32,6 +32,8 @@ export type StopReason = 'count' | 'timeout' | 'idle' | 'signal' | 'output-close
 export interface TailOptions {
   /** Broker URL; each vhost's connection is derived from it. */
   amqpUrl: string
+  /** A cluster's other nodes: where taps are set up again when their node does not answer. */
+  otherNodeUrls?: string[]
   plans: TapPlan[]
   output: OutputMode
   paint: Paint
@@ -239,7 +241,8 @@ export class TailSession {
   }
 
   private async connectGroup(group: VhostGroup): Promise<void> {
-    const conn = await connectAmqp(group.url, {connectionName: 'evt tail'})
+    const others = (this.options.otherNodeUrls ?? []).map((u) => withVhost(u, group.vhost))
+    const conn = await connectFirst([group.url, ...others], {connectionName: 'evt tail'})
     try {
       for (const reader of group.readers) await this.openReader(conn, reader)
     } catch (err) {

@@ -2,10 +2,13 @@ import {existsSync, statSync} from 'node:fs'
 import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
+import {connectAmqp} from '../../src/amqp/connect.js'
 import type {LocalCluster} from '../../src/broker/cluster.js'
 import {startBroker} from '../../src/broker/index.js'
 import {findRabbitmqBinDir} from '../../src/broker/local.js'
+import {loadCatalogue} from '../../src/catalogue/catalogue.js'
 import {canPartition} from '../../src/faults/partition.js'
+import {publishEvents} from '../../src/publish/publisher.js'
 import {loadBuiltinScenarios, selectScenarios} from '../../src/scenarios/load.js'
 import {runScenario} from '../../src/scenarios/runner.js'
 import type {ScenarioDefinition, ScenarioResult} from '../../src/scenarios/types.js'
@@ -66,6 +69,26 @@ describe.skipIf(!installed)('a 3-node local cluster', () => {
       expect(n.ports.epmd).not.toBe(4369)
     }
     expect(cluster.amqpUrls).toHaveLength(3)
+  })
+
+  it('a publish whose node is down goes through another node of the cluster (and fails without them)', async () => {
+    await cluster.killNode(1)
+    const conn = await connectAmqp(cluster.amqpUrls[1])
+    try {
+      const ch = await conn.createChannel()
+      await ch.assertQueue('itc-failover', {durable: true, arguments: {'x-queue-type': 'quorum'}})
+      await ch.purgeQueue('itc-failover')
+      const type = {...loadCatalogue().resolve('order.created')[0], exchange: '', routingKey: 'itc-failover'}
+      const options = {url: cluster.amqpUrls[0], vhost: '/', types: [type], count: 50, reconnectTimeoutMs: 2000}
+      await expect(publishEvents(options)).rejects.toThrow(/nothing is listening/)
+      const summary = await publishEvents({...options, otherNodeUrls: cluster.amqpUrls.slice(1)})
+      expect(summary.totals.confirmed).toBe(50)
+      expect(summary.ok).toBe(true)
+      expect((await ch.checkQueue('itc-failover')).messageCount).toBe(50)
+      await ch.deleteQueue('itc-failover')
+    } finally {
+      await conn.close().catch(() => undefined)
+    }
   })
 
   it('quorum-failover passes: the leader node is killed, a new leader is named, nothing confirmed is lost', async () => {
