@@ -10,7 +10,7 @@
 // Sections: publish, replay, tail, bench, cold-start, up-down, provision, scenarios, container, cluster (default:
 // all), tail-memory (1,000,000 messages; only when named). container needs a Docker engine (DOCKER_HOST) and
 // EVT_IMAGE present in it; without them it is not run and BENCHMARKS.md keeps the earlier figures. See docs/bench.md.
-import {execFile, spawn} from 'node:child_process'
+import {execFile, execFileSync, spawn} from 'node:child_process'
 import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import {mkdir, mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises'
 import os from 'node:os'
@@ -1158,21 +1158,14 @@ function versions() {
   }
   let commit = ''
   try {
-    const head = readFileSync(join(ROOT, '.git', 'HEAD'), 'utf8').trim()
-    let ref = head
-    if (head.startsWith('ref: ')) {
-      const name = head.slice(5)
-      const loose = join(ROOT, '.git', name)
-      ref = existsSync(loose)
-        ? readFileSync(loose, 'utf8').trim()
-        : (readFileSync(join(ROOT, '.git', 'packed-refs'), 'utf8')
-            .split('\n')
-            .find((l) => l.endsWith(` ${name}`))
-            ?.split(' ')[0] ?? '')
-    }
-    commit = ref.slice(0, 7)
+    // git itself: a worktree's .git is a file, not a folder.
+    commit = execFileSync('git', ['rev-parse', '--short=7', 'HEAD'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: 'pipe',
+    }).trim()
   } catch {
-    // not a git checkout
+    // not a git checkout, or no git
   }
   return {node: process.version, amqplib: pkg('node_modules/amqplib/package.json'), evt: pkg('package.json'), commit}
 }
