@@ -2,8 +2,10 @@ import {beforeEach, describe, expect, it, vi} from 'vitest'
 import {FakeBroker} from '../helpers/fake-amqp.js'
 
 const fake = vi.hoisted(() => ({broker: undefined as unknown}))
+// Every way of connecting reaches the one fake broker (a cluster's node list is one node here).
 vi.mock('../../src/amqp/connect.js', () => ({
   connectAmqp: () => (fake.broker as FakeBroker).connect(),
+  connectFirst: () => (fake.broker as FakeBroker).connect(),
 }))
 
 const {loadCatalogue} = await import('../../src/catalogue/catalogue.js')

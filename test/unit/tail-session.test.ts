@@ -5,8 +5,10 @@ import {waitFor} from '../../src/util/time.js'
 import {FakeBroker, type FakeChannel} from '../helpers/fake-amqp.js'
 
 const fake = vi.hoisted(() => ({broker: undefined as unknown}))
+// Every way of connecting reaches the one fake broker (a cluster's node list is one node here).
 vi.mock('../../src/amqp/connect.js', () => ({
   connectAmqp: () => (fake.broker as FakeBroker).connect(),
+  connectFirst: () => (fake.broker as FakeBroker).connect(),
 }))
 
 const {TailSession} = await import('../../src/tail/session.js')
