@@ -58,6 +58,7 @@ const SPEC_KEYS: Partial<Record<Action, Record<string, Kind>>> = {
     deliveries: 'number',
     idleMs: 'number',
     timeoutMs: 'number',
+    subscribe: 'text',
     publish: 'mapping',
   },
   get: {queue: 'text', queues: 'textOrList', max: 'number'},

@@ -177,7 +177,10 @@ describe('the runner', () => {
   it('load-balanced and fanout side by side: deliveries per consumer are compared', async () => {
     const defs = selectScenarios(builtins, ['load-balanced', 'fanout'])
     const report = await runScenarios(defs, {broker, overrides: {messages: 200, consumers: 3, fairMessages: 50}})
-    expect(report.totals).toMatchObject({scenarios: 2, passed: 2, failed: 0})
+    const failures = report.scenarios.flatMap((s) =>
+      s.checks.filter((c) => c.status === 'fail').map((c) => `${s.name}: ${c.check} (observed ${c.observed})`),
+    )
+    expect(report.totals, failures.join('\n')).toMatchObject({scenarios: 2, passed: 2, failed: 0})
     expect(report.comparison?.map((c) => c.scenario)).toEqual(['load-balanced', 'fanout'])
     expect(report.comparison?.[0].deliveries.reduce((a, b) => a + b, 0)).toBe(200)
     expect(report.comparison?.[1].deliveries).toEqual([200, 200, 200])

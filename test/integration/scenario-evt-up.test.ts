@@ -63,7 +63,7 @@ describe('evt scenario on the broker `evt up` recorded', () => {
         ['scenario', 'fanout', 'confirms', '--name', 'scn', '--name', 'scn2', '--json', '--junit', junit],
         {env: env(), timeoutMs: 120_000},
       )
-      expect(r.code, r.stderr).toBe(0)
+      expect(r.code, r.stderr + failedChecks(r.stdout)).toBe(0)
       const report = JSON.parse(r.stdout)
       expect(report.brokers.map((b: {name: string}) => b.name)).toEqual(['scn', 'scn2'])
       const ran = report.scenarios.map(
@@ -109,3 +109,27 @@ describe('evt scenario on the broker `evt up` recorded', () => {
     expect(vhosts.map((v) => v.name).filter((n) => n.startsWith('evt-scn-'))).toEqual([])
   })
 })
+
+/** What failed, from a `--json` report: enough to tell a broker fault from a timing assumption. */
+function failedChecks(stdout: string): string {
+  try {
+    const report = JSON.parse(stdout) as {
+      scenarios: {
+        name: string
+        status: string
+        reason?: string
+        checks: {check: string; status: string; observed?: unknown}[]
+      }[]
+    }
+    return report.scenarios
+      .flatMap((s) => [
+        ...(s.reason ? [`${s.name}: ${s.reason}`] : []),
+        ...s.checks
+          .filter((c) => c.status === 'fail')
+          .map((c) => `${s.name}: ${c.check} (observed ${JSON.stringify(c.observed)})`),
+      ])
+      .join('\n')
+  } catch {
+    return stdout.slice(0, 500)
+  }
+}

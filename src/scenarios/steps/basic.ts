@@ -308,6 +308,10 @@ export async function consume(ctx: ScenarioContext, spec: Spec): Promise<Consume
   const timeoutMs = spec.num('timeoutMs', 30_000)
   const exclusive = spec.bool('exclusive')
   const args = spec.obj('arguments')
+  const subscribeMode = spec.str('subscribe', 'together')
+  if (subscribeMode !== 'together' && subscribeMode !== 'in-order')
+    throw new UsageError(`${spec.where}.subscribe: together or in-order`)
+  const subscribeInOrder = subscribeMode === 'in-order'
   const publishSpec = spec.obj('publish')
   let published: PublishResult | undefined
 
@@ -424,8 +428,13 @@ export async function consume(ctx: ScenarioContext, spec: Spec): Promise<Consume
     }
     // The consumer that will crash subscribes first, so it surely holds messages when it dies.
     if (crashConsumer >= 0 && crashConsumer < consumers) await subscribe(chs[crashConsumer], crashConsumer)
-    // The others all at once: one by one, the first would drain a backlog before the others arrive.
-    await Promise.all(chs.map((c, i) => (i === crashConsumer ? undefined : subscribe(c, i))))
+    if (subscribeInOrder) {
+      // Consumer 0 first, then 1, ...: with no prefetch limit the first takes a whole backlog, every time.
+      for (const [i, c] of chs.entries()) if (i !== crashConsumer) await subscribe(c, i)
+    } else {
+      // The others all at once: one by one, the first would drain a backlog before the others arrive.
+      await Promise.all(chs.map((c, i) => (i === crashConsumer ? undefined : subscribe(c, i))))
+    }
     // Workers first, then the tasks (tutorial 2's order): who gets what no longer depends on who subscribed first.
     if (publishSpec) published = await publish(ctx, new Spec(publishSpec, `${spec.where}.publish`))
     lastActivity = Date.now()
