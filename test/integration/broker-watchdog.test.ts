@@ -69,7 +69,7 @@ describe('a library user whose process dies without stopping its cluster', () =>
     expect(
       await waitFor(() => left().length === 0 && !existsSync(facts.dataDir), {timeoutMs: 15_000, intervalMs: 100}),
     ).toBe(true)
-    expect(await portInUse(facts.epmdPort)).toBe(false)
+    expect(await waitFor(async () => !(await portInUse(facts.epmdPort)), {timeoutMs: 5000, intervalMs: 100})).toBe(true)
   }, 180_000)
 })
 
