@@ -111,6 +111,20 @@ interface Pending {
  * whatever was not confirmed. Returns the summary; it throws only for bad input (exit 2) or when the broker
  * cannot be reached or refuses the publish (exit 3, with the counts so far in `details`).
  */
+/** The run's totals over its per-type rows (publish and replay report the same way). */
+export function summaryTotals(types: TypePublishSummary[], durationMs: number): PublishSummary['totals'] {
+  const totals = {published: 0, confirmed: 0, returned: 0, nacked: 0, unconfirmed: 0, rate: 0}
+  for (const t of types) {
+    totals.published += t.published
+    totals.confirmed += t.confirmed
+    totals.returned += t.returned
+    totals.nacked += t.nacked
+    totals.unconfirmed += t.unconfirmed
+  }
+  totals.rate = durationMs > 0 ? Math.round((totals.published * 1000) / durationMs) : totals.published
+  return totals
+}
+
 export async function publishEvents(options: PublishEventsOptions): Promise<PublishSummary> {
   const run = new PublishRun(options)
   return run.execute()
@@ -478,16 +492,8 @@ class PublishRun {
         rate: seconds > 0 ? Math.round(s.published / seconds) : s.published,
       }
     })
-    const totals = {published: 0, confirmed: 0, returned: 0, nacked: 0, unconfirmed: 0, rate: 0}
-    for (const t of types) {
-      totals.published += t.published
-      totals.confirmed += t.confirmed
-      totals.returned += t.returned
-      totals.nacked += t.nacked
-      totals.unconfirmed += t.unconfirmed
-    }
     const durationMs = Math.round(end - this.started)
-    totals.rate = durationMs > 0 ? Math.round((totals.published * 1000) / durationMs) : totals.published
+    const totals = summaryTotals(types, durationMs)
     const interrupted = Boolean(this.o.signal?.aborted)
     const ok =
       !interrupted && totals.returned === 0 && totals.nacked === 0 && (!this.o.confirm || totals.unconfirmed === 0)

@@ -6,7 +6,7 @@ import {maskUrl, parseAmqpUrl, withVhost} from '../config/url.js'
 import {EvtError, ExitCode, UnreachableError, UsageError} from '../errors.js'
 import {retryWithBackoff} from '../util/backoff.js'
 import {sleep} from '../util/time.js'
-import type {PublishProgress, PublishSummary, TypePublishSummary} from './publisher.js'
+import {type PublishProgress, type PublishSummary, summaryTotals, type TypePublishSummary} from './publisher.js'
 
 /**
  * `evt publish --from FILE.ndjson`: publish again what `evt tail --save` (or `--json`) recorded, with the same
@@ -375,16 +375,8 @@ function summarise(
       rate: seconds > 0 ? Math.round(r.published / seconds) : r.published,
     }
   })
-  const totals = {published: 0, confirmed: 0, returned: 0, nacked: 0, unconfirmed: 0, rate: 0}
-  for (const t of types) {
-    totals.published += t.published
-    totals.confirmed += t.confirmed
-    totals.returned += t.returned
-    totals.nacked += t.nacked
-    totals.unconfirmed += t.unconfirmed
-  }
   const durationMs = Math.round(end - o.started)
-  totals.rate = durationMs > 0 ? Math.round((totals.published * 1000) / durationMs) : totals.published
+  const totals = summaryTotals(types, durationMs)
   const interrupted = Boolean(o.signal?.aborted)
   return {
     types,
