@@ -4,7 +4,8 @@ import {isIP} from 'node:net'
 import {buildAmqpUrl} from '../config/url.js'
 import {UnreachableError, UsageError} from '../errors.js'
 import {InterruptedError} from '../util/signals.js'
-import {sleep, waitFor} from '../util/time.js'
+import {settledWithin, waitFor} from '../util/time.js'
+import {CLUSTER_NET_TICKTIME} from './cluster-base.js'
 import {
   containerLogTail,
   type DockerEndpoint,
@@ -15,21 +16,32 @@ import {
   inspectContainer,
   killContainer,
   LABEL_BROKER,
+  LABEL_CLUSTER,
   LABEL_RUN,
   LABEL_STATE,
   listByLabels,
   removeByLabels,
   removeContainer,
+  removeNetworksByLabels,
   startExisting,
   stopContainer,
 } from './docker-api.js'
 import {amqpAnswers, freePort, managementAnswers} from './probe.js'
-import {type BrokerRecord, type ContainerFacts, RecordedBroker, type StartOptions, type StopOptions} from './types.js'
+import {
+  type BrokerRecord,
+  type ContainerFacts,
+  type ContainerMemberFacts,
+  RecordedBroker,
+  type StartOptions,
+  type StopOptions,
+} from './types.js'
 import {type CleanupHandle, registerCleanup} from './watchdog.js'
 
 export {dockerAnswers} from './docker-api.js'
 
 export const DEFAULT_IMAGE = 'rabbitmq:3.13-management'
+/** Where a cluster member's own settings go: RabbitMQ reads conf.d after rabbitmq.conf (3.9+; official images too). */
+export const CLUSTER_CONFIG_PATH = '/etc/rabbitmq/conf.d/90-evt-cluster.conf'
 /** The container ports evt uses; nothing else is published. */
 export const AMQP_PORT = 5672
 export const MANAGEMENT_PORT = 15672
@@ -75,6 +87,10 @@ export interface ContainerSpec {
   bindIp: string
   labels: Record<string, string>
   startupTimeoutMs: number
+  /** A cluster member: joined to the cluster's network under its alias (also its host name). */
+  network?: {name: string; alias: string}
+  /** Files written into the container before it starts. */
+  files: {target: string; content: string}[]
 }
 
 /** Everything the container runtime asks Docker for, as data (unit-tested; Docker is not needed). */
@@ -86,15 +102,27 @@ export function containerSpec(
     password: string
     run?: string
     host?: string
+    member?: ContainerMemberFacts
   },
   env: NodeJS.ProcessEnv = process.env,
 ): ContainerSpec {
   const name = options.name ?? 'default'
   const run = options.run ?? randomBytes(6).toString('hex')
+  const m = options.member
   return {
     image: options.image ?? defaultImage(env),
-    name: `evt-${name}-${run.slice(0, 6)}`,
-    env: {RABBITMQ_DEFAULT_USER: options.username, RABBITMQ_DEFAULT_PASS: options.password},
+    name: m ? `evt-${name}-${m.cluster.slice(0, 6)}-${m.alias}` : `evt-${name}-${run.slice(0, 6)}`,
+    env: {
+      RABBITMQ_DEFAULT_USER: options.username,
+      RABBITMQ_DEFAULT_PASS: options.password,
+      ...(m
+        ? {
+            RABBITMQ_NODENAME: `rabbit@${m.alias}`,
+            RABBITMQ_ERLANG_COOKIE: m.cookie,
+            RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: `-kernel net_ticktime ${CLUSTER_NET_TICKTIME}`,
+          }
+        : {}),
+    },
     ports: [
       {container: AMQP_PORT, host: options.amqpPort},
       {container: MANAGEMENT_PORT, host: options.managementPort},
@@ -104,8 +132,11 @@ export function containerSpec(
       [LABEL_BROKER]: name,
       [LABEL_RUN]: run,
       ...(options.stateHome ? {[LABEL_STATE]: options.stateHome} : {}),
+      ...(m ? {[LABEL_CLUSTER]: m.cluster} : {}),
     },
     startupTimeoutMs: options.timeoutMs ?? 120_000,
+    ...(m ? {network: {name: m.network, alias: m.alias}} : {}),
+    files: m ? [{target: CLUSTER_CONFIG_PATH, content: `${m.config.join('\n')}\n`}] : [],
   }
 }
 
@@ -254,6 +285,7 @@ export class ContainerBroker extends RecordedBroker<BrokerRecord & {container: C
       run: this.facts.run,
       host: this.host,
       stateHome: this.facts.stateHome,
+      member: this.facts.member,
     })
     const signal = options.signal
     const endpoint = dockerEndpoint()
@@ -290,6 +322,17 @@ export class ContainerBroker extends RecordedBroker<BrokerRecord & {container: C
       .withAutoCleanup(false)
       .withWaitStrategy(noWait)
       .bindTo(spec.bindIp)
+    if (spec.network) {
+      // Created on the engine's default bridge (its ports are published there), then joined to the cluster's
+      // network under its alias: a partition disconnects that network only, and the host still reaches the node.
+      container
+        .withNetworkMode(spec.network.name)
+        .withNetworkAliases(spec.network.alias)
+        .withHostname(spec.network.alias)
+    }
+    if (spec.files.length > 0) {
+      container.withCopyContentToContainer(spec.files.map((f) => ({content: f.content, target: f.target, mode: 0o644})))
+    }
 
     const starting = container.start()
     let started: Awaited<typeof starting>
@@ -298,7 +341,7 @@ export class ContainerBroker extends RecordedBroker<BrokerRecord & {container: C
     } catch (err) {
       if (signal?.aborted) {
         // The start cannot be cancelled: let it settle (bounded), then remove what it made.
-        await Promise.race([starting.catch(() => undefined), sleep(30_000)])
+        await settledWithin(starting, 30_000)
         await removeRun()
         throw signal.reason
       }
@@ -497,5 +540,7 @@ export async function removeUnrecordedContainers(home: string, name: string, kee
   const found = await listByLabels({[LABEL_BROKER]: name, [LABEL_STATE]: home}).catch(() => [])
   const orphans = found.filter((c) => !keepRun || c.Labels[LABEL_RUN] !== keepRun)
   await Promise.all(orphans.map((c) => removeContainer(c.Id).catch(() => undefined)))
+  // A container cluster's network goes once none of its members is left (a recorded one keeps its own).
+  if (!keepRun) await removeNetworksByLabels({[LABEL_BROKER]: name, [LABEL_STATE]: home}).catch(() => 0)
   return orphans.length
 }

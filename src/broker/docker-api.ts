@@ -12,6 +12,8 @@ import {join} from 'node:path'
 export const LABEL_BROKER = 'evt.broker'
 export const LABEL_STATE = 'evt.state'
 export const LABEL_RUN = 'evt.run'
+/** On every member of a container cluster and on its network. */
+export const LABEL_CLUSTER = 'evt.cluster'
 /** Older evt versions labelled with this. */
 export const LEGACY_LABEL = 'dev.evt.broker'
 
@@ -189,6 +191,75 @@ export async function removeByLabels(labels: Record<string, string>, endpoint?: 
   const found = await listByLabels(labels, endpoint)
   await Promise.all(found.map((c) => removeContainer(c.Id, endpoint)))
   return found.length
+}
+
+/** Create a private bridge network carrying these labels; resolves with its id. */
+export async function createNetwork(
+  name: string,
+  labels: Record<string, string>,
+  endpoint?: DockerEndpoint,
+): Promise<string> {
+  const res = await call('/networks/create', {
+    method: 'POST',
+    endpoint,
+    body: {Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: labels},
+  })
+  return (JSON.parse(res.body.toString('utf8')) as {Id: string}).Id
+}
+
+/** The networks that carry all of these labels. */
+export async function listNetworksByLabels(
+  labels: Record<string, string>,
+  endpoint?: DockerEndpoint,
+): Promise<{Id: string; Name: string}[]> {
+  const filters = JSON.stringify({label: Object.entries(labels).map(([k, v]) => `${k}=${v}`)})
+  const res = await call(`/networks?filters=${encodeURIComponent(filters)}`, {endpoint})
+  return JSON.parse(res.body.toString('utf8')) as {Id: string; Name: string}[]
+}
+
+/** Remove every network that carries these labels (their containers must be gone); resolves with how many. */
+export async function removeNetworksByLabels(
+  labels: Record<string, string>,
+  endpoint?: DockerEndpoint,
+): Promise<number> {
+  const found = await listNetworksByLabels(labels, endpoint)
+  for (const n of found) await call(`/networks/${n.Id}`, {method: 'DELETE', endpoint}, [200, 204, 404])
+  return found.length
+}
+
+/** Take a container off a network (a partition); one already off is fine. */
+export async function disconnectNetwork(network: string, container: string, endpoint?: DockerEndpoint): Promise<void> {
+  await call(
+    `/networks/${encodeURIComponent(network)}/disconnect`,
+    {method: 'POST', endpoint, body: {Container: container, Force: true}},
+    [200, 204, 403, 404],
+  ).catch((err: DockerApiError) => {
+    if (!/is not connected/i.test(err.message)) throw err
+  })
+}
+
+/** Put a container back on a network under its alias; one already on it is fine. */
+export async function connectNetwork(
+  network: string,
+  container: string,
+  aliases: string[],
+  endpoint?: DockerEndpoint,
+): Promise<void> {
+  await call(`/networks/${encodeURIComponent(network)}/connect`, {
+    method: 'POST',
+    endpoint,
+    body: {Container: container, EndpointConfig: {Aliases: aliases}},
+  }).catch((err: DockerApiError) => {
+    if (!/already exists|already attached|is already connected/i.test(err.message)) throw err
+  })
+}
+
+/** The networks a container is on now (their names). */
+export async function containerNetworks(id: string, endpoint?: DockerEndpoint): Promise<string[]> {
+  const res = await call(`/containers/${encodeURIComponent(id)}/json`, {endpoint}, [200, 404])
+  if (res.status === 404) return []
+  const info = JSON.parse(res.body.toString('utf8')) as {NetworkSettings?: {Networks?: Record<string, unknown>}}
+  return Object.keys(info.NetworkSettings?.Networks ?? {})
 }
 
 /** Graceful stop: SIGTERM, then SIGKILL after timeoutSeconds. */

@@ -1,9 +1,18 @@
 import {UsageError} from '../errors.js'
-import {attachCluster, type LocalCluster, startCluster, validateNodeCount} from './cluster.js'
+import {attachCluster, startCluster, validateNodeCount} from './cluster.js'
+import type {ClusterBroker} from './cluster-base.js'
 import {attachContainer, containerUnavailable, defaultImage, startContainer} from './container.js'
+import {attachContainerCluster, startContainerCluster} from './container-cluster.js'
 import {ExternalBroker, useExternal} from './external.js'
 import {attachLocal, findRabbitmqBinDir, noRabbitmqError, startLocal} from './local.js'
-import type {Broker, BrokerRecord, RuntimeChoice, RuntimeKind, StartOptions} from './types.js'
+import {
+  type Broker,
+  type BrokerRecord,
+  isContainerCluster,
+  type RuntimeChoice,
+  type RuntimeKind,
+  type StartOptions,
+} from './types.js'
 
 export const RUNTIME_CHOICES: readonly RuntimeChoice[] = ['auto', 'local', 'container', 'external']
 
@@ -46,13 +55,17 @@ export async function selectRuntime(
  */
 export async function startBroker(
   options: StartOptions & {nodes: number; onNotice?: (line: string) => void},
-): Promise<LocalCluster>
+): Promise<ClusterBroker>
 export async function startBroker(options?: StartOptions & {onNotice?: (line: string) => void}): Promise<Broker>
 export async function startBroker(options: StartOptions & {onNotice?: (line: string) => void} = {}): Promise<Broker> {
   if (options.nodes !== undefined && options.nodes !== 1) {
     validateNodeCount(options.nodes)
-    const runtime = await selectClusterRuntime(options.runtime ?? 'auto')
+    const runtime = await selectClusterRuntime(options.runtime ?? 'auto', {
+      image: options.image,
+      onNotice: options.onNotice,
+    })
     if (runtime === 'local') return startCluster({...options, nodes: options.nodes})
+    return startContainerCluster({...options, nodes: options.nodes})
   }
   const runtime = await selectRuntime(options.runtime ?? 'auto', {
     url: options.url,
@@ -72,26 +85,28 @@ export async function startBroker(options: StartOptions & {onNotice?: (line: str
 }
 
 /**
- * Where a cluster runs: only the local runtime starts several nodes today (auto picks it when
- * rabbitmq-server is installed, whatever Docker says).
+ * Where a cluster runs: containers on a private network, or private local nodes; `auto` chooses as for one
+ * node (a container when Docker can run the image, else local nodes). An external broker is not started.
  */
-export async function selectClusterRuntime(choice: RuntimeChoice, probe: RuntimeProbe = realProbe): Promise<'local'> {
-  if (choice === 'local') return 'local'
+export async function selectClusterRuntime(
+  choice: RuntimeChoice,
+  options: {image?: string; onNotice?: (line: string) => void} = {},
+  probe: RuntimeProbe = realProbe,
+): Promise<'local' | 'container'> {
+  if (choice === 'local' || choice === 'container') return choice
   if (choice === 'auto') {
-    if (probe.rabbitmqInstalled()) return 'local'
-    throw new UsageError(
-      'a cluster (--nodes 3) needs rabbitmq-server installed: the local runtime is the only one that starts several nodes',
-      'Install RabbitMQ (`apt-get install rabbitmq-server`), or use one node (--nodes 1)',
-    )
+    const runtime = await selectRuntime('auto', options, probe)
+    if (runtime === 'local' || runtime === 'container') return runtime
   }
   throw new UsageError(
     `the ${choice} runtime does not start clusters`,
-    'Use --runtime local (private rabbitmq-server nodes) with --nodes, or one node',
+    'Use --runtime container (containers on a private network) or --runtime local (private rabbitmq-server nodes) with --nodes, or one node',
   )
 }
 
 /** A Broker handle for a broker started earlier (by `evt up` in another process). */
 export function attachBroker(record: BrokerRecord): Broker {
+  if (isContainerCluster(record.cluster)) return attachContainerCluster(record)
   if (record.cluster) return attachCluster(record)
   switch (record.runtime) {
     case 'local':
@@ -104,4 +119,6 @@ export function attachBroker(record: BrokerRecord): Broker {
 }
 
 export {attachCluster, LocalCluster, startCluster} from './cluster.js'
+export {ClusterBroker, type ClusterMember, type QuorumQueueInfo} from './cluster-base.js'
+export {ContainerCluster, startContainerCluster} from './container-cluster.js'
 export type {Broker, BrokerRecord, RuntimeChoice, RuntimeKind, StartOptions, StopOptions} from './types.js'

@@ -1,5 +1,6 @@
 import {rm} from 'node:fs/promises'
 import {join} from 'node:path'
+import {acquireLease, brokerLeaseDir, type LeaseHolder, removeIdleLease} from '../config/lease.js'
 import {type LockOwner, withLock} from '../config/lock.js'
 import {recordedList} from '../config/resolve.js'
 import {
@@ -13,12 +14,14 @@ import {
 } from '../config/state.js'
 import {UsageError} from '../errors.js'
 import {forgetBrokerPasswords} from '../topology/passwords.js'
-import {LocalCluster, prepareCluster, validateNodeCount} from './cluster.js'
+import {type LocalCluster, prepareCluster, validateNodeCount} from './cluster.js'
+import {ClusterBroker} from './cluster-base.js'
 import {ContainerBroker, prepareContainer, removeUnrecordedContainers} from './container.js'
+import {prepareContainerCluster} from './container-cluster.js'
 import {attachBroker, selectClusterRuntime, selectRuntime, startBroker} from './index.js'
 import {LocalBroker, prepareLocal} from './local.js'
 import {isSameProcess, processStartTime} from './process.js'
-import type {Broker, BrokerRecord, RuntimeChoice, RuntimeKind} from './types.js'
+import {type Broker, type BrokerRecord, isContainerCluster, type RuntimeChoice, type RuntimeKind} from './types.js'
 
 export interface UpOptions {
   home: string
@@ -76,7 +79,7 @@ function ownerAlive(record: BrokerRecord): boolean {
 
 /** A record read from disk, with what `evt down` may remove decided here, not by the file. */
 function trusted(home: string, record: BrokerRecord): BrokerRecord {
-  if (record.cluster) {
+  if (record.cluster && !isContainerCluster(record.cluster)) {
     const ours = record.cluster.dataDir === nodeDataDir(home, record.name)
     return {...record, cluster: {...record.cluster, ownsDataDir: ours}}
   }
@@ -121,7 +124,7 @@ async function upLocked(options: UpOptions): Promise<UpResult> {
       await broker.stop()
       await removeBrokerRecord(home, name)
       options.onCleaned?.(existing)
-    } else if (broker instanceof LocalCluster) {
+    } else if (broker instanceof ClusterBroker) {
       return resumeCluster(options, broker)
     } else if (await broker.isRunning()) {
       return {broker, alreadyRunning: true, resumed: false, readySeconds: 0}
@@ -171,15 +174,15 @@ async function upLocked(options: UpOptions): Promise<UpResult> {
     }
   }
 
-  if ((options.nodes ?? 1) > 1) {
-    await selectClusterRuntime(options.runtime)
-    options.onStarting?.('local')
-    return upCluster(options)
-  }
-
-  // Containers of this name and state folder with no record: an `evt up` killed before it wrote one.
+  // Containers (and networks) of this name and state folder with no record: an `evt up` killed before it wrote one.
   const orphans = await removeUnrecordedContainers(home, name)
   if (orphans > 0) options.onNotice?.(`Removed ${orphans} container(s) of "${name}" that no \`evt up\` had recorded.`)
+
+  if ((options.nodes ?? 1) > 1) {
+    const runtime = await selectClusterRuntime(options.runtime, {image: options.image, onNotice: options.onNotice})
+    options.onStarting?.(runtime)
+    return runtime === 'container' ? upContainerCluster(options) : upCluster(options)
+  }
 
   const runtime: RuntimeKind = await selectRuntime(options.runtime, {
     url: options.url,
@@ -328,24 +331,50 @@ async function upCluster(options: UpOptions): Promise<UpResult> {
 }
 
 /**
+ * A fresh container cluster: record (starting, with its labels), create the network and members, record
+ * (running). A watchdog removes all of it should this process die before it is recorded running.
+ */
+async function upContainerCluster(options: UpOptions): Promise<UpResult> {
+  const {home, name} = options
+  const cluster = await prepareContainerCluster({
+    name,
+    nodes: options.nodes ?? 3,
+    amqpPort: options.amqpPort,
+    managementPort: options.managementPort,
+    image: options.image,
+    stateHome: home,
+    detached: true,
+  })
+  cluster.watch()
+  await writeBrokerRecord(home, {...cluster.record, state: 'starting', owner: me()})
+  const started = Date.now()
+  try {
+    await cluster.launch(options.timeoutMs ?? 180_000, options.signal, async () => {
+      await writeBrokerRecord(home, {...cluster.record, state: 'starting', owner: me()})
+    })
+  } catch (err) {
+    await cluster.stop().catch(() => undefined)
+    await removeBrokerRecord(home, name)
+    throw err
+  }
+  cluster.record.readySeconds = (Date.now() - started) / 1000
+  await writeBrokerRecord(home, {...cluster.record, state: 'running', owner: undefined})
+  cluster.unwatch()
+  return {broker: cluster, alreadyRunning: false, resumed: false, readySeconds: cluster.record.readySeconds}
+}
+
+/**
  * `evt up` of a recorded cluster: every node running means nothing to do; otherwise the nodes that are
  * down (stopped with --keep-data, killed, crashed) are started again on their data, all at once.
  */
-async function resumeCluster(options: UpOptions, cluster: LocalCluster): Promise<UpResult> {
+async function resumeCluster(options: UpOptions, cluster: ClusterBroker): Promise<UpResult> {
   const running = await cluster.nodesRunning()
   if (running.every(Boolean)) return {broker: cluster, alreadyRunning: true, resumed: false, readySeconds: 0}
-  options.onStarting?.('local')
+  options.onStarting?.(cluster.runtime)
   const started = Date.now()
   await writeBrokerRecord(options.home, {...cluster.record, state: 'starting', owner: me()})
   try {
-    await Promise.all(
-      cluster.members.map(async (m, i) => {
-        if (running[i]) return
-        await m.kill()
-        await m.launch(options.timeoutMs ?? 90_000, options.signal)
-      }),
-    )
-    await cluster.launchFormed(options.timeoutMs ?? 90_000, options.signal)
+    await cluster.startDownNodes(running, options.timeoutMs ?? 90_000, options.signal)
   } catch (err) {
     await writeBrokerRecord(options.home, {...cluster.record, state: 'stopped', owner: undefined})
     throw err
@@ -379,8 +408,39 @@ export async function down(options: {
   name: string
   keepData?: boolean
   onWaiting?: (owner: LockOwner) => void
+  /** Stop it even while an `evt scenario` uses it (that run errors); else wait for the runs to finish. */
+  force?: boolean
+  /** How long to wait for scenario runs on it (default 10 minutes), then exit 3. */
+  waitMs?: number
+  onScenarioWait?: (holders: LeaseHolder[]) => void
 }): Promise<DownResult> {
   validateBrokerName(options.name)
+  const leaseDir = await brokerLeaseDir(options.home, options.name)
+  const release = options.force
+    ? undefined
+    : await acquireLease(leaseDir, {
+        exclusive: true,
+        what: 'evt down',
+        subject: `broker "${options.name}"`,
+        timeoutMs: options.waitMs,
+        onWait: options.onScenarioWait,
+        busyHint: 'Wait for it to finish, or stop the broker anyway with `evt down --force` (that run then errors)',
+      })
+  try {
+    return await downLocked(options)
+  } finally {
+    await release?.()
+    // The lease folder goes with the broker, unless a run took it meanwhile.
+    await removeIdleLease(leaseDir).catch(() => {})
+  }
+}
+
+async function downLocked(options: {
+  home: string
+  name: string
+  keepData?: boolean
+  onWaiting?: (owner: LockOwner) => void
+}): Promise<DownResult> {
   const started = Date.now()
   return brokerLock(
     options.home,

@@ -255,12 +255,50 @@ export class LocalBroker extends RecordedBroker<BrokerRecord & {local: LocalNode
 
   async restart(): Promise<void> {
     await this.terminate()
+    await this.nameReleased()
     await this.launch()
   }
 
   async killAndRestart(): Promise<void> {
     await this.kill()
+    await this.nameReleased()
     await this.launch()
+  }
+
+  /**
+   * After a SIGKILL, epmd drops the node's name when it sees the connection close; on a loaded machine that can
+   * lag the kill, and a node started meanwhile exits at once ("name in use").
+   */
+  private async nameReleased(): Promise<void> {
+    const shortName = this.facts.nodeName.split('@')[0]
+    const registered = () =>
+      new Promise<boolean>((resolve) => {
+        execFile(
+          'epmd',
+          ['-port', String(this.facts.ports.epmd), '-names'],
+          {env: nodeEnv(this.facts), timeout: 2000},
+          (err, stdout) => resolve(!err && new RegExp(`^name ${shortName} at port`, 'm').test(stdout)),
+        )
+      })
+    await waitFor(async () => !(await registered()), {timeoutMs: 10_000, intervalMs: 50})
+  }
+
+  /**
+   * Stop and start the RabbitMQ application inside the running Erlang VM: queues and message stores close
+   * and recover from disk, mnesia's RAM tables go, what RabbitMQ's own recovery suites call restart_broker.
+   * Skips the VM's halt and boot (about 8 of the 16 s a node restart takes here).
+   */
+  async restartApp(timeoutMs = 60_000): Promise<void> {
+    await rabbitmqCli(this.facts, 'rabbitmqctl', ['stop_app'], timeoutMs)
+    await rabbitmqCli(this.facts, 'rabbitmqctl', ['start_app'], timeoutMs)
+    const ready = async () =>
+      (await amqpAnswers('127.0.0.1', this.facts.ports.amqp)) && (await managementAnswers(this.managementUrl))
+    if (!(await waitFor(ready, {timeoutMs, intervalMs: 50}))) {
+      throw new UnreachableError(
+        `the RabbitMQ application was not ready ${timeoutMs / 1000}s after start_app`,
+        `look in ${this.facts.dataDir}/log`,
+      )
+    }
   }
 
   async stop(options: StopOptions = {}): Promise<void> {
@@ -408,4 +446,25 @@ export async function startLocal(options: StartOptions = {}): Promise<LocalBroke
 export function attachLocal(record: BrokerRecord): LocalBroker {
   if (!record.local) throw new TypeError('not a local broker record')
   return new LocalBroker(record as BrokerRecord & {local: LocalNodeFacts}, true)
+}
+
+/** Run a RabbitMQ CLI tool (rabbitmqctl, rabbitmq-queues ...) against a node evt started; resolves its stdout. */
+export function rabbitmqCli(facts: LocalNodeFacts, tool: string, args: string[], timeoutMs = 30_000): Promise<string> {
+  const binDir = findRabbitmqBinDir()
+  if (!binDir) return Promise.reject(noRabbitmqError())
+  return new Promise((resolve, reject) => {
+    execFile(
+      join(binDir, tool),
+      ['-n', facts.nodeName, ...args],
+      {env: nodeEnv(facts), timeout: timeoutMs},
+      (err, stdout, stderr) =>
+        err
+          ? reject(
+              new UnreachableError(
+                `${tool} ${args.join(' ')} failed: ${(stderr || err.message).trim().split('\n')[0]}`,
+              ),
+            )
+          : resolve(stdout),
+    )
+  })
 }

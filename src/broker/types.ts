@@ -36,6 +36,46 @@ export interface ClusterFacts {
   managementUrls: string[]
 }
 
+/** A cluster member's container: its place on the cluster's network and what its node needs to join. */
+export interface ContainerMemberFacts {
+  /** The cluster's private network (its name), and this member's name on it (also its host name): n1, n2 ... */
+  network: string
+  alias: string
+  /** The evt.cluster label shared by every member and the network. */
+  cluster: string
+  /** The Erlang cookie every member shares (the record is 0600). */
+  cookie: string
+  /** The rabbitmq.conf lines of this member (peer discovery, partition handling). */
+  config: string[]
+}
+
+/** N containers on a private network, forming one cluster (`evt up --nodes 3 --runtime container`). */
+export interface ContainerClusterFacts {
+  kind: 'container'
+  /** The network's name; every member and the network carry the label evt.cluster=<run>. */
+  network: string
+  run: string
+  image: string
+  host: string
+  stateHome?: string
+  nodes: (ContainerFacts & {nodeName: string; member: ContainerMemberFacts})[]
+  /** Per node, with credentials (the record is 0600): never print without maskUrl. */
+  amqpUrls: string[]
+  managementUrls: string[]
+}
+
+/** A local or a container cluster: what every cluster record has. */
+export type AnyClusterFacts = ClusterFacts | ContainerClusterFacts
+
+export function isContainerCluster(facts: AnyClusterFacts | undefined): facts is ContainerClusterFacts {
+  return facts !== undefined && (facts as ContainerClusterFacts).kind === 'container'
+}
+
+/** The local cluster facts of a record, or undefined (a single node, or a container cluster). */
+export function localClusterFacts(record: BrokerRecord): ClusterFacts | undefined {
+  return record.cluster && !isContainerCluster(record.cluster) ? record.cluster : undefined
+}
+
 export interface ContainerFacts {
   /** '' until the container is created (the record is written before: the run label finds it). */
   id: string
@@ -47,6 +87,8 @@ export interface ContainerFacts {
   host?: string
   /** The evt.state label: the state folder of the `evt up` that made it. */
   stateHome?: string
+  /** A member of a container cluster. */
+  member?: ContainerMemberFacts
 }
 
 /** What `evt up` writes to its state file, and what any runtime can be re-attached from. */
@@ -70,7 +112,7 @@ export interface BrokerRecord {
   local?: LocalNodeFacts
   container?: ContainerFacts
   /** Several nodes (`evt up --nodes 3`): amqpUrl and managementUrl are node 1's. */
-  cluster?: ClusterFacts
+  cluster?: AnyClusterFacts
 }
 
 export interface StartOptions {
@@ -92,7 +134,7 @@ export interface StartOptions {
   password?: string
   /** Keep the broker when this process exits (the CLI's `evt up`); libraries and tests leave it false. */
   detached?: boolean
-  /** local runtime: how many nodes (1, or an odd number >= 3 for a cluster). */
+  /** How many nodes (1, or an odd number >= 3 for a cluster). */
   nodes?: number
   /** Give up waiting for readiness after this long. */
   timeoutMs?: number
@@ -121,6 +163,11 @@ export interface Broker {
   restart(): Promise<void>
   /** SIGKILL the broker, then start it again on the same data (crash recovery). */
   killAndRestart(): Promise<void>
+  /**
+   * Restart the RabbitMQ application inside its running Erlang VM (stop_app, start_app): queues and message
+   * stores recover from disk as after restart(), faster. Only where the runtime can (a local node).
+   */
+  restartApp?(): Promise<void>
   /** Stop it; removes its data unless keepData. */
   stop(options?: StopOptions): Promise<void>
   /** Whether it answers on AMQP now. */

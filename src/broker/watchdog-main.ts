@@ -5,7 +5,7 @@
  */
 import {execFileSync} from 'node:child_process'
 import {readFileSync, rmSync} from 'node:fs'
-import {dockerEndpoint, removeByLabels} from './docker-api.js'
+import {dockerEndpoint, removeByLabels, removeNetworksByLabels} from './docker-api.js'
 import {belongsToNode, isAlive, nodeProcesses, sendSignal} from './process.js'
 import type {CleanupAction, WatchdogMessage} from './watchdog.js'
 
@@ -92,6 +92,7 @@ async function run(action: CleanupAction): Promise<void> {
       await removeByLabels(action.labels, endpoint)
       await new Promise((r) => setTimeout(r, 1500))
       await removeByLabels(action.labels, endpoint)
+      if (action.networks) await removeNetworksByLabels(action.labels, endpoint)
       return
     }
   }

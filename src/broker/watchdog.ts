@@ -13,7 +13,8 @@ import {fileURLToPath} from 'node:url'
  * - restore-tracing: once the tail's lease queue is gone, turn the vhost's firehose tracer off unless another
  *   restore lease is held (see tail/tracing.ts). The management URL travels on the pipe, never in argv.
  * - docker-remove: remove (force, with volumes) every container carrying these labels, through the Engine API at
- *   dockerHost (no docker CLI needed); covers a container whose id was not known yet.
+ *   dockerHost (no docker CLI needed); covers a container whose id was not known yet; with networks, the
+ *   networks carrying them too (a container cluster's).
  * Actions run in the order given.
  */
 export type CleanupAction =
@@ -21,7 +22,7 @@ export type CleanupAction =
   | {kind: 'command'; argv: string[]; timeoutMs?: number}
   | {kind: 'remove-path'; path: string}
   | {kind: 'restore-tracing'; managementUrl: string; vhost: string; lease: string}
-  | {kind: 'docker-remove'; dockerHost: string; labels: Record<string, string>}
+  | {kind: 'docker-remove'; dockerHost: string; labels: Record<string, string>; networks?: boolean}
 
 export interface CleanupHandle {
   /** The owner cleaned up itself: the watchdog forgets these actions. */

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import {type DownResult, down} from '../broker/lifecycle.js'
+import {describeHolders} from '../config/lease.js'
 import {listBrokerNames} from '../config/state.js'
 import {formatDownResult} from '../status/report.js'
 
@@ -12,6 +13,14 @@ export default class Down extends BaseCommand<typeof Down> {
 
   static override flags = {
     'keep-data': Flags.boolean({summary: 'Keep the data folder for a later `evt up`.'}),
+    force: Flags.boolean({
+      summary: 'Stop it now, even while an `evt scenario` runs on it (that run then errors).',
+    }),
+    'wait-seconds': Flags.integer({
+      summary: 'How long to wait for `evt scenario` runs on it to finish, then exit 3 (see --force).',
+      default: 600,
+      min: 0,
+    }),
   }
 
   /** --name / EVT_BROKER; else the only recorded broker; else "default". */
@@ -27,6 +36,12 @@ export default class Down extends BaseCommand<typeof Down> {
       name: await this.downName(),
       keepData: this.flags['keep-data'],
       onWaiting: (owner) => this.info(`Waiting for another evt (pid ${owner.pid}) that is starting or stopping it ...`),
+      force: this.flags.force,
+      waitMs: this.flags['wait-seconds'] * 1000,
+      onScenarioWait: (holders) =>
+        this.info(
+          `Waiting for ${describeHolders(holders)} to finish before stopping it (Ctrl-C to leave it running, --force to stop it now) ...`,
+        ),
     })
     if (!this.jsonEnabled()) this.log(formatDownResult(result))
     return result

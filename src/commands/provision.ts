@@ -31,7 +31,12 @@ export default class Provision extends BaseCommand<typeof Provision> {
   ]
 
   static override flags = {
-    file: Flags.string({char: 'f', multiple: true, summary: 'Definitions file (repeatable; default: the fixture).'}),
+    file: Flags.string({
+      char: 'f',
+      multiple: true,
+      multipleNonGreedy: true,
+      summary: 'Definitions file (repeatable; default: the fixture).',
+    }),
     'dry-run': Flags.boolean({summary: 'Print the plan; change nothing.'}),
     tree: Flags.boolean({
       summary:

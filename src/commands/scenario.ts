@@ -19,23 +19,37 @@ export default class Scenario extends BaseCommand<typeof Scenario> {
     '<%= config.bin %> scenario --all --junit report.xml',
     '<%= config.bin %> scenario durability fanout --name rabbit-310 --name rabbit-313',
     '<%= config.bin %> scenario --file my-scenario.yaml --param messages=50',
+    '<%= config.bin %> scenario nack-requeue --negatives',
   ]
   static override args = {name: Args.string({description: 'Scenario names (see --list).'})}
   static override flags = {
     name: Flags.string({
       multiple: true,
+      multipleNonGreedy: true,
       summary:
         'Broker(s) started by `evt up` to run on (env EVT_BROKER); repeat it to run the same scenarios on each, with one report.',
       helpGroup: 'CONNECTION',
     }),
     all: Flags.boolean({summary: 'Run every built-in scenario.'}),
     list: Flags.boolean({summary: 'List the built-in scenarios: name, what each proves, typical seconds.'}),
-    file: Flags.string({summary: 'Run a scenario file of your own (repeatable).', multiple: true}),
+    file: Flags.string({
+      summary: 'Run a scenario file of your own (repeatable).',
+      multiple: true,
+      multipleNonGreedy: true,
+    }),
     messages: Flags.integer({summary: 'Messages per scenario (sets the "messages" parameter).', min: 1}),
     consumers: Flags.integer({summary: 'Consumers (sets the "consumers" parameter).', min: 1, max: 100}),
     kill: Flags.boolean({summary: 'durability: SIGKILL the broker mid-publish instead of restarting it.'}),
-    param: Flags.string({summary: 'Set a scenario parameter: name=value (repeatable).', multiple: true}),
+    param: Flags.string({
+      summary: 'Set a scenario parameter: name=value (repeatable).',
+      multiple: true,
+      multipleNonGreedy: true,
+    }),
     junit: Flags.string({summary: 'Write a JUnit XML report to this file (checked writable before anything runs).'}),
+    negatives: Flags.boolean({
+      summary:
+        "Run the scenarios' negative cases instead: each breaks the promise and passes only when exactly the checks it names fail.",
+    }),
     'fail-on-skip': Flags.boolean({
       summary: 'Exit 1 when a scenario or a check was skipped (CI that must run them all).',
     }),
@@ -44,6 +58,12 @@ export default class Scenario extends BaseCommand<typeof Scenario> {
       default: 6,
       min: 1,
       max: 32,
+    }),
+    'wait-seconds': Flags.integer({
+      summary:
+        'How long to wait for another `evt scenario` on the same `evt up` broker when one of the two restarts or faults it; then exit 3.',
+      default: 600,
+      min: 0,
     }),
     runtime: Flags.option({
       options: ['auto', 'local', 'container'] as const,
@@ -79,6 +99,7 @@ export default class Scenario extends BaseCommand<typeof Scenario> {
       overrides: this.overrides(),
       junit: this.flags.junit,
       failOnSkip: this.flags['fail-on-skip'],
+      negatives: this.flags.negatives,
       settings: brokers ? brokers[0].settings : await this.connection(),
       brokers,
       home: stateHome(),
@@ -86,6 +107,7 @@ export default class Scenario extends BaseCommand<typeof Scenario> {
       image: this.flags.image,
       onNotice: (line) => this.notice(line),
       concurrency: this.flags.concurrency,
+      leaseTimeoutMs: this.flags['wait-seconds'] * 1000,
       onStarting: () => this.progress(`Starting a throwaway ${this.flags.runtime} broker ...`),
       onBrokerReady: (target, brokerName) => {
         if (target.source === 'throwaway')

@@ -34,11 +34,22 @@ Exit codes: 0 done (count met, Ctrl-C, --idle/--timeout without --count); 1 --ti
   static override strict = false
   static override args = {target: Args.string({description: 'Exchange or queue (several allowed).'})}
   static override flags = {
-    exchange: Flags.string({summary: 'Tap this exchange (repeatable).', multiple: true, helpGroup: 'TARGETS'}),
-    queue: Flags.string({summary: 'Tap this queue (repeatable).', multiple: true, helpGroup: 'TARGETS'}),
+    exchange: Flags.string({
+      summary: 'Tap this exchange (repeatable).',
+      multiple: true,
+      multipleNonGreedy: true,
+      helpGroup: 'TARGETS',
+    }),
+    queue: Flags.string({
+      summary: 'Tap this queue (repeatable).',
+      multiple: true,
+      multipleNonGreedy: true,
+      helpGroup: 'TARGETS',
+    }),
     binding: Flags.string({
       summary: 'Bind exchange taps with this key instead of "#" (repeatable; NAME=VALUE,... for headers exchanges).',
       multiple: true,
+      multipleNonGreedy: true,
       helpGroup: 'TARGETS',
     }),
     consume: Flags.boolean({summary: 'Take the messages from the queue itself (destructive).', helpGroup: 'TARGETS'}),
@@ -56,10 +67,15 @@ Exit codes: 0 done (count met, Ctrl-C, --idle/--timeout without --count); 1 --ti
       summary: 'With --consume: print the waiting messages and put them all back when the tail stops.',
       helpGroup: 'TARGETS',
     }),
-    filter: Flags.string({summary: 'Routing-key topic pattern to keep (repeatable: any).', multiple: true}),
+    filter: Flags.string({
+      summary: 'Routing-key topic pattern to keep (repeatable: any).',
+      multiple: true,
+      multipleNonGreedy: true,
+    }),
     where: Flags.string({
       summary: 'PATH OP VALUE on the message, e.g. type=order.created (repeatable: all).',
       multiple: true,
+      multipleNonGreedy: true,
     }),
     expand: Flags.boolean({summary: 'Print the whole message: routing, properties, headers, body.'}),
     count: Flags.integer({summary: 'Exit 0 after N matching messages.', min: 1, helpGroup: 'BOUNDED RUNS'}),

@@ -28,7 +28,8 @@ export default class Up extends BaseCommand<typeof Up> {
       env: 'EVT_RUNTIME',
     })(),
     nodes: Flags.integer({
-      summary: 'How many nodes: 1, or an odd number >= 3 for a cluster (local runtime; see docs/cluster.md).',
+      summary:
+        'How many nodes: 1, or an odd number >= 3 for a cluster (containers or local nodes; see docs/cluster.md).',
       min: 1,
       max: 9,
     }),

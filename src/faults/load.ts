@@ -1,6 +1,6 @@
 import type {Channel, ChannelModel, ConfirmChannel} from 'amqplib'
 import {connectAmqp} from '../amqp/connect.js'
-import {sleep, waitFor} from '../util/time.js'
+import {settledWithin, sleep, waitFor} from '../util/time.js'
 import {Ledger, type LedgerVerdict, StallClock} from './ledger.js'
 
 export interface LedgerLoadOptions {
@@ -16,6 +16,8 @@ export interface LedgerLoadOptions {
   /** Which node the publisher and the consumer start on (1-based; default 2 and 3, away from node 1). */
   publisherNode?: number
   consumerNode?: number
+  /** false: a publisher without reconnect logic, which stops for good when its connection is lost. */
+  publisherReconnect?: boolean
 }
 
 export interface LedgerLoadResult extends LedgerVerdict {
@@ -62,6 +64,7 @@ export class LedgerLoad {
       window: 50,
       prefetch: 100,
       ...options,
+      publisherReconnect: options.publisherReconnect ?? true,
       publisherNode: options.publisherNode ?? Math.min(2, n),
       consumerNode: options.consumerNode ?? Math.min(3, n),
     }
@@ -174,6 +177,10 @@ export class LedgerLoad {
         if (wait > 0) await sleep(wait)
         else if (wait < -1000) next = performance.now() // fell behind (a stall): do not burst to catch up
       }
+      if (this.running && !this.opts.publisherReconnect) {
+        await conn.close().catch(() => {})
+        return
+      }
       if (this.running) {
         this.pubReconnects++
         node = (node % this.opts.urls.length) + 1
@@ -266,9 +273,12 @@ export class LedgerLoad {
           lastCount = v.deliveries
           lastChange = performance.now()
         }
-        if (this.ledger.outstanding() === 0) return true
-        // Only unknown ids left, and nothing arrives: they never made it into the queue.
-        return this.ledger.confirmedOutstanding() === 0 && performance.now() - lastChange > quietMs
+        const settled =
+          this.ledger.outstanding() === 0 ||
+          // Only unknown ids left, and nothing arrives: they never made it into the queue.
+          (this.ledger.confirmedOutstanding() === 0 && performance.now() - lastChange > quietMs)
+        // A total-queue check drains the whole queue: what nobody published (unexpected) must reach the ledger too.
+        return settled && (await this.queueEmpty())
       },
       {timeoutMs: drainMs, intervalMs: 100},
     )
@@ -287,6 +297,22 @@ export class LedgerLoad {
       drained,
       publishSeconds: round((this.publishStopped - this.publishStarted) / 1000),
     }
+  }
+
+  /** The consumer is attached and the queue holds no ready message (false when the queue cannot be asked). */
+  private async queueEmpty(): Promise<boolean> {
+    const conn = this.consumerConn
+    if (!this.consumerAlive || !conn) return false
+    let empty = false
+    const look = async () => {
+      const ch = await conn.createChannel()
+      ch.on('error', () => {})
+      const {messageCount} = await ch.checkQueue(this.opts.queue)
+      await ch.close().catch(() => {})
+      empty = messageCount === 0
+    }
+    // A node that stalls (partitioned) must not hold the drain past its deadline: no answer is "not yet".
+    return (await settledWithin(look(), 2000)) && empty
   }
 
   /** Whether the consumer is attached now. */

@@ -1,9 +1,9 @@
-import {attachCluster, type LocalCluster} from '../broker/cluster.js'
+import type {ClusterBroker} from '../broker/cluster-base.js'
+import {attachBroker} from '../broker/index.js'
 import {saveBrokerRecord} from '../broker/lifecycle.js'
 import {readBrokerRecord} from '../config/state.js'
 import {UnreachableError, UsageError} from '../errors.js'
 import {waitFor} from '../util/time.js'
-import {cutNode, healNode} from './partition.js'
 
 export const NODE_ACTIONS = ['stop', 'start', 'kill', 'restart', 'partition', 'heal'] as const
 export type NodeAction = (typeof NODE_ACTIONS)[number]
@@ -39,10 +39,9 @@ export interface NodeFaultResult {
 export const HEAL_WAIT_MS = 20_000
 
 /** Resolve the target to a member number. */
-export async function resolveNode(cluster: LocalCluster, target: NodeTarget): Promise<number> {
+export async function resolveNode(cluster: ClusterBroker, target: NodeTarget): Promise<number> {
   if ('index' in target) {
-    cluster.node(target.index) // range check
-    return target.index
+    return cluster.checkNode(target.index)
   }
   return cluster.leaderOf(target.leaderOf, target.vhost)
 }
@@ -52,7 +51,7 @@ export async function resolveNode(cluster: LocalCluster, target: NodeTarget): Pr
  * took, or undefined after timeoutMs.
  */
 export async function awaitNewLeader(
-  cluster: LocalCluster,
+  cluster: ClusterBroker,
   queue: string,
   vhost: string,
   old: number,
@@ -77,7 +76,7 @@ export async function awaitNewLeader(
     {timeoutMs, intervalMs: 50},
   )
   if (!found) return undefined
-  return {index: found, name: cluster.facts.nodes[found - 1].nodeName, seconds: (Date.now() - started) / 1000}
+  return {index: found, name: cluster.nodeNames[found - 1], seconds: (Date.now() - started) / 1000}
 }
 
 /**
@@ -86,7 +85,7 @@ export async function awaitNewLeader(
  * heal (remove the cut). With leader-of, the queue's new leader is named after stop/kill/partition.
  */
 export async function nodeFault(
-  cluster: LocalCluster,
+  cluster: ClusterBroker,
   action: NodeAction,
   target: NodeTarget,
   /** Called just before the fault is done (a load marks the time it measures resumption from). */
@@ -94,7 +93,7 @@ export async function nodeFault(
   healWaitMs = HEAL_WAIT_MS,
 ): Promise<NodeFaultResult> {
   const index = await resolveNode(cluster, target)
-  const name = cluster.facts.nodes[index - 1].nodeName
+  const name = cluster.nodeNames[index - 1]
   const result: NodeFaultResult = {action, index, node: name, seconds: 0}
   if ('leaderOf' in target) {
     result.queue = target.leaderOf
@@ -110,7 +109,9 @@ export async function nodeFault(
         .catch(() => false),
     ))
   const started = Date.now()
-  beforeAction?.()
+  // A cut is in effect once the packet filter is in place: resumption is timed from there (a publish
+  // confirmed while the rules were being written was not published under the partition).
+  if (action !== 'partition') beforeAction?.()
   switch (action) {
     case 'stop':
       await cluster.stopNode(index)
@@ -125,27 +126,23 @@ export async function nodeFault(
       await cluster.restartNode(index)
       break
     case 'partition':
-      await cutNode(
-        cluster.facts.nodes[index - 1],
-        cluster.facts.nodes.filter((_, i) => i !== index - 1),
-      )
+      await cluster.partitionNode(index)
+      beforeAction?.()
       break
     case 'heal': {
-      await healNode(name)
+      await cluster.healNode(index)
       // The cut-off node resumes by itself once it sees the majority. On RabbitMQ 3.10 / OTP 25 it sometimes
       // stays in its restart, waiting for Mnesia tables the others will not give it: the documented remedy
       // is a restart of that node, done here after healWaitMs and reported.
-      const back = await waitFor(
-        async () => (await cluster.membersStatus().catch(() => []))[index - 1]?.running === true,
-        {
-          timeoutMs: healWaitMs,
-          intervalMs: 200,
-        },
-      )
+      // Back means every node's view is whole again (a node the others count as running may itself still see
+      // a partition, and then hangs cluster-wide operations such as creating a vhost).
+      const whole = () => cluster.wholeInEveryView().catch(() => false)
+      const back = await waitFor(whole, {timeoutMs: healWaitMs, intervalMs: 200})
       if (!back) {
         await cluster.killNode(index)
         await cluster.startNode(index)
         result.restartedAfterHeal = true
+        await waitFor(whole, {timeoutMs: 60_000, intervalMs: 200})
       }
       break
     }
@@ -182,7 +179,7 @@ export async function runNodeFault(input: {
       `broker "${input.name}" is a single node, not a cluster`,
       'Start a cluster with `evt up --nodes 3`',
     )
-  const cluster = attachCluster(record)
+  const cluster = attachBroker(record) as ClusterBroker
   const result = await nodeFault(cluster, input.action, parseNodeTarget(input.node, input.vhost ?? '/'))
   await saveBrokerRecord(input.home, cluster.record)
   return result

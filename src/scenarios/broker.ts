@@ -2,6 +2,7 @@ import {attachBroker, startBroker} from '../broker/index.js'
 import {saveBrokerRecord} from '../broker/lifecycle.js'
 import type {Broker, RuntimeChoice} from '../broker/types.js'
 import type {ConnectionSettings} from '../config/resolve.js'
+import {readBrokerRecord} from '../config/state.js'
 import {maskUrl} from '../config/url.js'
 import {UnreachableError} from '../errors.js'
 import {InterruptedError, interruptScope} from '../util/signals.js'
@@ -29,13 +30,27 @@ export async function acquireScenarioBroker(
     signal?: AbortSignal
     onStarting?: () => void
     onNotice?: (line: string) => void
+    /** Share or hold an `evt up` broker with other runs, before looking at it (another run may be restarting it). */
+    lease?: (brokerName: string, signal?: AbortSignal) => Promise<() => Promise<void>>
   },
 ): Promise<ScenarioBroker> {
   if (settings.source === 'state' && settings.broker) {
-    const broker = attachBroker(settings.broker)
-    if (!(await broker.isRunning())) {
+    const name = settings.broker.name
+    const unlease = (await options.lease?.(name, options.signal)) ?? (async () => {})
+    // Read again: the run this one waited for may have restarted it (new pids) or `evt down` removed it.
+    const record = options.lease ? await readBrokerRecord(options.home, name).catch(() => undefined) : settings.broker
+    if (!record) {
+      await unlease()
       throw new UnreachableError(
-        `the broker "${settings.broker.name}" recorded by \`evt up\` does not answer at ${maskUrl(broker.amqpUrl)}`,
+        `no broker "${name}" is recorded any more (stopped while this run waited?)`,
+        'Start it again with `evt up`',
+      )
+    }
+    const broker = attachBroker(record)
+    if (!(await broker.isRunning().catch(() => false))) {
+      await unlease()
+      throw new UnreachableError(
+        `the broker "${name}" recorded by \`evt up\` does not answer at ${maskUrl(broker.amqpUrl)}`,
         'Start it again with `evt up`, or remove it with `evt down`',
       )
     }
@@ -43,7 +58,7 @@ export async function acquireScenarioBroker(
       broker,
       source: 'evt-up',
       onRestart: (b) => saveBrokerRecord(options.home, b.record),
-      release: async () => {},
+      release: unlease,
     }
   }
   if (settings.source === 'flag' || settings.source === 'env') {
@@ -88,6 +103,7 @@ export async function withScenarioBroker<T>(
     image?: string
     onStarting?: () => void
     onNotice?: (line: string) => void
+    lease?: (brokerName: string, signal?: AbortSignal) => Promise<() => Promise<void>>
   },
   work: (target: ScenarioBroker, signal: AbortSignal) => Promise<T>,
 ): Promise<T> {

@@ -114,13 +114,25 @@ export class ScenarioContext {
    * Restart (or SIGKILL and start) the broker on the same data. With keepConnection the connection is
    * left to die with the broker, so a publisher can keep going while the kill happens.
    */
-  async restartBroker(kind: 'restart' | 'kill', options: {keepConnection?: boolean} = {}): Promise<number> {
+  /**
+   * Restart the broker: 'node' stops and starts it, 'app' restarts the RabbitMQ application in its VM where
+   * the runtime can (else the node), 'kill' SIGKILLs and starts it. Returns the seconds and what was done.
+   */
+  async restartBroker(
+    kind: 'node' | 'app' | 'kill',
+    options: {keepConnection?: boolean} = {},
+  ): Promise<{seconds: number; how: 'node' | 'app' | 'kill'}> {
     const started = Date.now()
     if (!options.keepConnection) await this.disconnect()
+    let how = kind
     if (kind === 'kill') await this.broker.killAndRestart()
-    else await this.broker.restart()
+    else if (kind === 'app' && this.broker.restartApp) await this.broker.restartApp()
+    else {
+      how = 'node'
+      await this.broker.restart()
+    }
     await this.disconnect()
     await this.onRestart?.(this.broker)
-    return (Date.now() - started) / 1000
+    return {seconds: (Date.now() - started) / 1000, how}
   }
 }

@@ -11,6 +11,7 @@ import {
   type Action,
   type BrokerPower,
   COMPARATORS,
+  type Negative,
   type ParamValue,
   type ScenarioDefinition,
   type ScenarioListing,
@@ -63,7 +64,14 @@ const SPEC_KEYS: Partial<Record<Action, Record<string, Kind>>> = {
   },
   get: {queue: 'text', queues: 'textOrList', max: 'number'},
   'check-queue': {queue: 'text', queues: 'textOrList'},
-  serve: {queue: 'text', declare: 'bool', echoCorrelation: 'bool', strayReplies: 'number', workMs: 'number'},
+  serve: {
+    queue: 'text',
+    declare: 'bool',
+    echoCorrelation: 'bool',
+    echoBody: 'bool',
+    strayReplies: 'number',
+    workMs: 'number',
+  },
   request: {
     queue: 'text',
     exchange: 'text',
@@ -73,12 +81,34 @@ const SPEC_KEYS: Partial<Record<Action, Record<string, Kind>>> = {
     timeoutMs: 'number',
   },
   wait: {ms: 'number'},
-  'restart-broker': {},
+  'restart-broker': {how: 'text'},
   'kill-broker': {},
 }
 const STEP_KEYS = ['as', 'when', 'captureError', 'with', 'within', 'refresh']
 const CHECK_KEYS = ['check', 'observed', 'expected', 'when', 'skipWhen', 'because', ...COMPARATORS]
-const TOP_KEYS = ['name', 'summary', 'seeds', 'typicalSeconds', 'requires', 'params', 'steps', 'compare']
+const TOP_KEYS = ['name', 'summary', 'seeds', 'typicalSeconds', 'requires', 'params', 'steps', 'compare', 'negatives']
+const NEGATIVE_KEYS = ['because', 'params', 'fails', 'mayAlsoFail']
+
+const RESTARTS = ['restart', 'kill']
+const CLUSTER_STEPS = [
+  'ledger-start',
+  'ledger-stop',
+  'ledger-wait',
+  'node-fault',
+  'rolling-restart',
+  'await-quorum',
+  'node-probe',
+  'queue-probe',
+]
+
+/** The broker powers a step needs (any one of them), if it restarts, kills or faults the broker. */
+function powerNeeded(step: Step): string[] | undefined {
+  if (step.action === 'restart-broker' || step.action === 'kill-broker') return RESTARTS
+  if (step.action !== 'run') return undefined
+  if (step.spec === 'publish-through-kill') return RESTARTS
+  if (CLUSTER_STEPS.includes(String(step.spec))) return ['cluster']
+  return undefined
+}
 
 /** Whether a literal value fits its kind; a ${...} template is checked when it is resolved. */
 function fits(kind: Kind, v: unknown): string | undefined {
@@ -222,6 +252,17 @@ function checkScenario(raw: unknown, file: string): ScenarioDefinition {
   for (const ref of paramRefs([raw.steps, params])) {
     if (!(ref in params)) throw new FileError(['steps'], `\${params.${ref}} is used but params has no "${ref}"`)
   }
+  for (const [i, step] of steps.entries()) {
+    const needs = powerNeeded(step)
+    if (needs && !needs.some((p) => (requires as string[]).includes(p))) {
+      const what = step.action === 'run' ? `run: ${String(step.spec)}` : step.action
+      throw new FileError(
+        ['steps', i],
+        `${what} changes the broker: add \`requires: [${needs[0]}]\` at the top of the file (such a scenario runs alone, never beside others, and is skipped where evt cannot do it)`,
+      )
+    }
+  }
+  const negatives = checkNegatives(raw.negatives, params, writtenChecks(steps))
   return {
     name: raw.name,
     summary: raw.summary.trim(),
@@ -231,8 +272,63 @@ function checkScenario(raw: unknown, file: string): ScenarioDefinition {
     params,
     steps,
     compare: typeof raw.compare === 'string' ? raw.compare : undefined,
+    negatives,
     file,
   }
+}
+
+/** The names of a scenario's checks as written (a template stays a template). */
+export function writtenChecks(steps: Step[]): string[] {
+  return steps.flatMap((s) => (s.action === 'expect' ? (s.spec as {check: string}[]).map((c) => c.check) : []))
+}
+
+function checkNegatives(raw: unknown, params: Record<string, ParamValue>, checks: string[]): Negative[] {
+  if (raw === undefined) return []
+  if (!Array.isArray(raw)) throw new FileError(['negatives'], 'a list of {because, params, fails}')
+  return raw.map((n, i) => {
+    const path = ['negatives', i]
+    if (!isObject(n)) throw new FileError(path, 'a mapping with because, params and fails')
+    const extra = Object.keys(n).find((k) => !NEGATIVE_KEYS.includes(k))
+    if (extra) throw new FileError([...path, extra], `unknown key (allowed: ${NEGATIVE_KEYS.join(', ')})`)
+    if (typeof n.because !== 'string' || n.because.trim() === '')
+      throw new FileError([...path, 'because'], 'say in a few words how this breaks the promise')
+    if (!isObject(n.params) || Object.keys(n.params).length === 0)
+      throw new FileError([...path, 'params'], 'the parameters that break the promise (a mapping)')
+    for (const [k, v] of Object.entries(n.params)) {
+      if (!(k in params)) {
+        const close = closest(k, Object.keys(params), (p) => p)
+        throw new FileError(
+          [...path, 'params', k],
+          `params has no "${k}"${close.length > 0 ? ` (did you mean ${close.join(', ')}?)` : ''}`,
+        )
+      }
+      if (!['string', 'number', 'boolean'].includes(typeof v))
+        throw new FileError([...path, 'params', k], 'a string, number or boolean')
+    }
+    const names = (key: 'fails' | 'mayAlsoFail'): string[] => {
+      const list = n[key] ?? []
+      if (!Array.isArray(list) || list.some((c) => typeof c !== 'string'))
+        throw new FileError([...path, key], 'a list of check names, as written in the file')
+      list.forEach((c: string, j) => {
+        if (!checks.includes(c)) {
+          const close = closest(c, checks, (x) => x)
+          throw new FileError(
+            [...path, key, j],
+            `no check is named "${c}"${close.length > 0 ? ` (did you mean "${close[0]}"?)` : ''}`,
+          )
+        }
+      })
+      return list
+    }
+    const fails = names('fails')
+    if (fails.length === 0) throw new FileError([...path, 'fails'], 'name at least one check that must fail')
+    return {
+      because: n.because.trim(),
+      params: n.params as Record<string, ParamValue>,
+      fails,
+      mayAlsoFail: names('mayAlsoFail'),
+    }
+  })
 }
 
 function checkWhen(when: unknown, path: (string | number)[]): void {
@@ -293,8 +389,12 @@ function parseStep(raw: unknown, i: number): Step {
     })
   } else if (raw.within !== undefined || raw.refresh !== undefined)
     throw new FileError([...path, raw.within !== undefined ? 'within' : 'refresh'], 'only an expect step polls')
-  if (raw.within !== undefined && (typeof raw.within !== 'number' || raw.within < 0))
-    throw new FileError([...path, 'within'], 'milliseconds to keep looking (a number)')
+  if (
+    raw.within !== undefined &&
+    !(typeof raw.within === 'number' && raw.within >= 0) &&
+    !(typeof raw.within === 'string' && raw.within.includes('${'))
+  )
+    throw new FileError([...path, 'within'], 'milliseconds to keep looking: a number, or a template of a parameter')
   const refresh = raw.refresh === undefined ? undefined : Array.isArray(raw.refresh) ? raw.refresh : [raw.refresh]
   if (refresh?.some((r) => typeof r !== 'string'))
     throw new FileError([...path, 'refresh'], 'the "as" names of earlier steps to run again')
@@ -311,7 +411,7 @@ function parseStep(raw: unknown, i: number): Step {
     when: raw.when,
     captureError: raw.captureError === true,
     with: raw.with as Record<string, unknown> | undefined,
-    within: raw.within as number | undefined,
+    within: raw.within as number | string | undefined,
     refresh: refresh as string[] | undefined,
     path: `steps[${i}]`,
   }
@@ -373,7 +473,8 @@ export function listScenarios(defs: ScenarioDefinition[]): ScenarioListing[] {
     seeds: d.seeds,
     requires: d.requires,
     file: basename(d.file),
-    checks: d.steps.flatMap((s) => (s.action === 'expect' ? (s.spec as {check: string}[]).map((c) => c.check) : [])),
+    checks: writtenChecks(d.steps),
+    negatives: d.negatives.length,
   }))
 }
 

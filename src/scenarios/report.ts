@@ -109,9 +109,16 @@ function truncate(text: string, max: number): string {
 /** `evt scenario --list`: name, what it proves, typical seconds. */
 export function formatScenarioList(list: ScenarioListing[]): string {
   return renderTable(
-    ['name', 'what it proves', 'seconds', 'needs'],
-    list.map((s) => [s.name, wrap(s.summary, 70), `~${s.typicalSeconds}`, s.requires.join(', ')]),
-    {colAligns: ['left', 'left', 'right', 'left']},
+    ['name', 'what it proves', 'seconds', 'checks', 'negatives', 'needs'],
+    list.map((s) => [
+      s.name,
+      wrap(s.summary, 64),
+      `~${s.typicalSeconds}`,
+      String(s.checks.length),
+      String(s.negatives),
+      s.requires.join(', '),
+    ]),
+    {colAligns: ['left', 'left', 'right', 'right', 'right', 'left']},
   )
 }
 

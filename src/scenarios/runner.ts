@@ -1,12 +1,13 @@
-import {LocalCluster} from '../broker/cluster.js'
+import {ClusterBroker} from '../broker/cluster-base.js'
 import type {Broker} from '../broker/types.js'
 import {maskUrl} from '../config/url.js'
-import {UsageError} from '../errors.js'
+import {EvtError, UsageError} from '../errors.js'
 import {ManagementClient} from '../management/client.js'
 import {Deadline, sleep} from '../util/time.js'
 import {ScenarioContext} from './context.js'
 import {evaluateCheck} from './expect.js'
 import {applyParams} from './load.js'
+import {judgeNegative, negativeName} from './negatives.js'
 import {Spec} from './spec.js'
 import * as basic from './steps/basic.js'
 import {cleanupCluster} from './steps/cluster.js'
@@ -50,7 +51,9 @@ export const DEFAULT_WITHIN_MS = 10_000
 /** Run one scenario in its own throwaway vhost, which is removed afterwards whatever happens. */
 export async function runScenario(def: ScenarioDefinition, options: RunOptions): Promise<ScenarioResult> {
   const started = Date.now()
-  const params = applyParams(def, options.overrides ?? {})
+  // A negative run: the case's parameters win over the command line's.
+  const negative = def.negativeOf ? def.negatives[def.negativeOf.index] : undefined
+  const params = applyParams(def, {...options.overrides, ...negative?.params})
   // A default may name another parameter (subscriberQueues: ${params.consumers}).
   for (const [key, value] of Object.entries(params)) {
     if (typeof value === 'string' && value.includes('${'))
@@ -66,7 +69,7 @@ export async function runScenario(def: ScenarioDefinition, options: RunOptions):
     notes: [],
   }
   const broker = options.broker
-  if (def.requires.includes('cluster') && !(broker instanceof LocalCluster)) {
+  if (def.requires.includes('cluster') && !(broker instanceof ClusterBroker)) {
     result.status = 'skipped'
     result.reason = `needs a cluster evt started (\`evt up --nodes 3\`); the ${broker.runtime} broker at ${maskUrl(
       broker.amqpUrl,
@@ -90,7 +93,7 @@ export async function runScenario(def: ScenarioDefinition, options: RunOptions):
   }
   if (options.signal?.aborted) return errored(result, interruptedReason(options.signal), started)
   // A cluster with node 1 down or cut off is managed through a node that answers.
-  const api = broker instanceof LocalCluster ? await broker.api() : new ManagementClient(broker.managementUrl)
+  const api = broker instanceof ClusterBroker ? await broker.api() : new ManagementClient(broker.managementUrl)
   const vhost = scenarioVhost(def.name)
   let ctx: ScenarioContext | undefined
   try {
@@ -109,6 +112,11 @@ export async function runScenario(def: ScenarioDefinition, options: RunOptions):
       // The broker went away, the run was interrupted, or the file is wrong: no verdict, an error.
       result.status = 'errored'
       result.reason = options.signal?.aborted ? interruptedReason(options.signal) : message
+      if (!options.signal?.aborted && err instanceof EvtError && (err.exitCode === 2 || err.exitCode === 3)) {
+        result.errorExitCode = err.exitCode
+      } else if (!options.signal?.aborted && err instanceof Error && isBrokerGone(err)) {
+        result.errorExitCode = 3
+      }
     }
   } finally {
     if (ctx) await cleanupCluster(ctx)
@@ -258,7 +266,10 @@ async function expectStep(
   signal?: AbortSignal,
 ): Promise<void> {
   const refresh = step.refresh ?? []
-  const deadline = new Deadline(step.within ?? (refresh.length > 0 ? DEFAULT_WITHIN_MS : 0))
+  const within = step.within === undefined ? undefined : Number(resolve(step.within, ctx.vars, `${step.path}.within`))
+  if (within !== undefined && !(within >= 0))
+    throw new UsageError(`${step.path}.within: milliseconds (got ${show(within)})`)
+  const deadline = new Deadline(within ?? (refresh.length > 0 ? DEFAULT_WITHIN_MS : 0))
   let interval = 20
   for (;;) {
     const results = evaluateChecks(ctx, step)
@@ -309,10 +320,13 @@ async function runStep(ctx: ScenarioContext, step: Step): Promise<unknown> {
       await sleep(ms, ctx.signal)
       return {ms}
     }
-    case 'restart-broker':
-      return {seconds: await ctx.restartBroker('restart')}
+    case 'restart-broker': {
+      const how = resolved && typeof resolved === 'object' ? Spec.of(resolved, where).str('how', 'node') : 'node'
+      if (how !== 'node' && how !== 'app') throw new UsageError(`${where}: how: node or app (got ${how})`)
+      return ctx.restartBroker(how)
+    }
     case 'kill-broker':
-      return {seconds: await ctx.restartBroker('kill')}
+      return ctx.restartBroker('kill')
     default:
       throw new UsageError(`${where}: unknown step`)
   }
@@ -349,14 +363,15 @@ export async function runScenarios(defs: ScenarioDefinition[], options: RunOptio
       .catch(() => undefined))
   const results = new Map<ScenarioDefinition, ScenarioResult>()
   const one = async (def: ScenarioDefinition) => {
-    options.onProgress?.(`Running ${def.name} ...`)
+    options.onProgress?.(`Running ${def.negativeOf ? negativeName(def, def.negativeOf.index) : def.name} ...`)
     let r: ScenarioResult
     try {
       r = await runScenario(def, {...options, brokerVersion})
+      if (def.negativeOf) r = judgeNegative(def, def.negativeOf.index, r)
     } catch (err) {
       if (err instanceof UsageError && !options.signal?.aborted) throw err
       r = {
-        name: def.name,
+        name: def.negativeOf ? negativeName(def, def.negativeOf.index) : def.name,
         summary: def.summary,
         status: 'errored',
         reason: err instanceof Error ? err.message : String(err),
@@ -420,10 +435,14 @@ export function totals(scenarios: ScenarioResult[]): ScenarioTotals {
 
 /**
  * 0 when every scenario passed (or was skipped, unless failOnSkip, or a check was skipped), 1 when a
- * check failed or a scenario could not run to a verdict.
+ * check failed or a scenario could not run to a verdict; 2 or 3 when one errored on bad input (a step's
+ * value) or an unreachable broker, since then there is no verdict to give.
  */
-export function reportExitCode(report: ScenarioReport, options: {failOnSkip?: boolean} = {}): 0 | 1 {
+export function reportExitCode(report: ScenarioReport, options: {failOnSkip?: boolean} = {}): 0 | 1 | 2 | 3 {
   const t = report.totals
+  const codes = report.scenarios.map((s) => s.errorExitCode ?? 0)
+  if (codes.includes(2)) return 2
+  if (codes.includes(3)) return 3
   if (t.failed > 0 || t.errored > 0) return 1
   if (options.failOnSkip && (t.skipped > 0 || t.checksSkipped > 0)) return 1
   return 0

@@ -1,12 +1,14 @@
 import {access, constants, stat} from 'node:fs/promises'
 import {dirname, resolve as resolvePath} from 'node:path'
 import type {RuntimeChoice} from '../broker/types.js'
+import {acquireLease, brokerLeaseDir, describeHolders} from '../config/lease.js'
 import type {ConnectionSettings} from '../config/resolve.js'
 import {UsageError} from '../errors.js'
 import {InterruptedError, SIGNAL_EXIT_CODE} from '../util/signals.js'
 import {type ScenarioBroker, withScenarioBroker} from './broker.js'
 import {writeScenarioJunit} from './junit.js'
 import {loadBuiltinScenarios, loadScenarioFile, selectScenarios} from './load.js'
+import {negativeRuns} from './negatives.js'
 import {checkOverrides, reportExitCode, runScenarios, totals} from './runner.js'
 import type {ScenarioDefinition, ScenarioReport, ScenarioResult} from './types.js'
 
@@ -18,6 +20,8 @@ export interface ScenarioCommandInput {
   overrides?: Record<string, string | number | boolean>
   junit?: string
   failOnSkip?: boolean
+  /** Run each selected scenario's negative cases instead of the scenario: proof that its checks can fail. */
+  negatives?: boolean
   settings: ConnectionSettings
   /** Several brokers (`--name a --name b`): the same scenarios on each in turn, one report. Overrides settings. */
   brokers?: {name: string; settings: ConnectionSettings}[]
@@ -31,11 +35,16 @@ export interface ScenarioCommandInput {
   onBrokerReady?: (target: ScenarioBroker, name?: string) => void
   onProgress?: (line: string) => void
   onResult?: (result: ScenarioResult) => void
+  /** How long to wait for another run on the same `evt up` broker (default 10 minutes), then exit 3. */
+  leaseTimeoutMs?: number
 }
 
 export interface ScenarioCommandOutcome {
   report: ScenarioReport
-  /** 0 all passed, 1 a check failed / a scenario errored / (--fail-on-skip) one was skipped, 128+n on a signal. */
+  /**
+   * 0 all passed, 1 a check failed / a scenario errored / (--fail-on-skip) one was skipped, 2 or 3 a scenario
+   * errored on bad input or an unreachable broker, 128+n on a signal.
+   */
   exitCode: number
 }
 
@@ -73,8 +82,14 @@ export async function checkWritableFile(file: string, flag = '--junit'): Promise
  * exit code. Everything but flag parsing and printing lives here.
  */
 export async function runScenarioCommand(input: ScenarioCommandInput): Promise<ScenarioCommandOutcome> {
-  const defs = await selectScenarioDefinitions(input)
-  checkOverrides(defs, input.overrides ?? {})
+  const selected = await selectScenarioDefinitions(input)
+  checkOverrides(selected, input.overrides ?? {})
+  const defs = input.negatives ? negativeRuns(selected) : selected
+  if (defs.length === 0)
+    throw new UsageError(
+      `${selected.map((d) => d.name).join(', ')} declare${selected.length === 1 ? 's' : ''} no negative cases`,
+      'Add a `negatives:` list to the scenario file (see docs/scenarios.md, "Negative cases")',
+    )
   if (input.junit) await checkWritableFile(input.junit)
   const targets =
     input.brokers && input.brokers.length > 0 ? input.brokers : [{name: undefined, settings: input.settings}]
@@ -111,6 +126,31 @@ export function mergeReports(reports: ScenarioReport[], names: string[]): Scenar
   }
 }
 
+/**
+ * Two runs on one `evt up` broker must not meet a restart, kill or partition of the other's: a run with such
+ * a scenario holds the broker alone, the others share it (each scenario has its own vhost). A run that has
+ * to wait says for whom, once.
+ */
+async function leaseScenarioBroker(
+  defs: ScenarioDefinition[],
+  input: ScenarioCommandInput,
+  brokerName: string,
+  signal?: AbortSignal,
+): Promise<() => Promise<void>> {
+  const exclusive = defs.some((d) => d.requires.length > 0)
+  return acquireLease(await brokerLeaseDir(input.home, brokerName), {
+    exclusive,
+    what: `evt scenario ${[...new Set(defs.map((d) => d.name))].join(' ')}`.slice(0, 120),
+    subject: `broker "${brokerName}"`,
+    signal,
+    timeoutMs: input.leaseTimeoutMs,
+    onWait: (holders) =>
+      input.onNotice?.(
+        `waiting for broker "${brokerName}": ${describeHolders(holders)} ${exclusive ? 'is using it' : 'restarts or faults it'}`,
+      ),
+  })
+}
+
 /** One broker: get it (or a throwaway), run, and say the exit code. */
 async function runOn(
   defs: ScenarioDefinition[],
@@ -129,6 +169,7 @@ async function runOn(
         image: input.image,
         onStarting: input.onStarting,
         onNotice: input.onNotice,
+        lease: (brokerName, signal) => leaseScenarioBroker(defs, input, brokerName, signal),
       },
       (target, signal) => {
         input.onBrokerReady?.(target, name)

@@ -15,8 +15,24 @@ export interface ScenarioDefinition {
   steps: Step[]
   /** The `as` name of a consume step whose deliveries per consumer are compared side by side. */
   compare?: string
+  /** Ways to break the scenario's promise, each naming the checks it must fail (`evt scenario --negatives`). */
+  negatives: Negative[]
+  /** Set on the copy of a scenario that runs one of its negatives. */
+  negativeOf?: {index: number}
   /** Where it was loaded from. */
   file: string
+}
+
+/**
+ * A negative case: parameters that break what the scenario proves, and the checks (as written in the file)
+ * that must then fail. Every other check must keep passing, except those in `mayAlsoFail` (a side effect
+ * whose verdict depends on timing, e.g. how long a publish stalled).
+ */
+export interface Negative {
+  because: string
+  params: Record<string, ParamValue>
+  fails: string[]
+  mayAlsoFail: string[]
 }
 
 export type BrokerPower = 'restart' | 'kill' | 'cluster' | 'partition'
@@ -53,7 +69,7 @@ export interface Step {
   /** Arguments of a `run` code step. */
   with?: Record<string, unknown>
   /** expect: poll for up to this many ms until every check holds (default 10000 when `refresh` is given). */
-  within?: number
+  within?: number | string
   /** expect: the `as` names of earlier steps re-run before each new look (check-queue, get ...). */
   refresh?: string[]
   /** Where the step is in its file, for messages: steps[3]. */
@@ -92,6 +108,8 @@ export interface ScenarioResult {
   status: ScenarioStatus
   /** Why it was skipped, or the error that stopped it. */
   reason?: string
+  /** An errored scenario's exit code when the error says whose it is: 2 bad input (a step's value), 3 broker unreachable. */
+  errorExitCode?: 2 | 3
   seconds: number
   vhost?: string
   params: Record<string, ParamValue>
@@ -138,4 +156,6 @@ export interface ScenarioListing {
   file: string
   /** The names of its checks (as written; a template stays a template). */
   checks: string[]
+  /** How many negative cases it declares (`evt scenario --negatives`). */
+  negatives: number
 }

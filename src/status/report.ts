@@ -1,5 +1,5 @@
 import {type DownResult, nothingToStop, type UpResult} from '../broker/lifecycle.js'
-import type {RuntimeKind} from '../broker/types.js'
+import {isContainerCluster, localClusterFacts, type RuntimeKind} from '../broker/types.js'
 import {maskUrl} from '../config/url.js'
 import {renderTable} from '../ui/table.js'
 import {colorEnabled, painter} from '../ui/terminal.js'
@@ -47,11 +47,12 @@ export function upReport(result: UpResult, options: {showSecrets?: boolean} = {}
           : 'started',
     node: r.local?.nodeName ?? r.container?.id.slice(0, 12),
     ...(r.container ? {image: r.container.image} : {}),
+    ...(isContainerCluster(r.cluster) ? {image: r.cluster.image} : {}),
     amqpUrl: show(r.amqpUrl),
     managementUrl: show(r.managementUrl),
     managementUi: ui.toString(),
     readySeconds: Math.round(result.readySeconds * 100) / 100,
-    dataDir: r.local?.dataDir ?? r.cluster?.dataDir,
+    dataDir: r.local?.dataDir ?? localClusterFacts(r)?.dataDir,
     ...(r.cluster
       ? {
           nodes: r.cluster.nodes.map((n, i) => ({

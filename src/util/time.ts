@@ -16,6 +16,28 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   })
 }
 
+/**
+ * Wait for a promise at most ms; true if it settled in time. The timer is cleared either way, so a
+ * settled race never keeps the process alive until the full timeout.
+ */
+export async function settledWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const timedOut = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms)
+  })
+  try {
+    return await Promise.race([
+      promise.then(
+        () => true,
+        () => true,
+      ),
+      timedOut,
+    ])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 export interface WaitForOptions {
   timeoutMs: number
   intervalMs?: number

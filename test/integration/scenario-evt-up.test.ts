@@ -1,9 +1,10 @@
-import {mkdtemp, readFile, rm} from 'node:fs/promises'
+import {mkdtemp, readdir, readFile, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {BrokerRecord} from '../../src/broker/types.js'
 import {ManagementClient} from '../../src/management/client.js'
+import {waitFor} from '../../src/util/time.js'
 import {runCli, spawnCli} from '../helpers/cli.js'
 import {runtimeArgs, runtimeEnv, TEST_RUNTIME} from '../helpers/runtime.js'
 
@@ -29,10 +30,11 @@ afterAll(async () => {
 describe('evt scenario on the broker `evt up` recorded', () => {
   it('restarts it for durability and writes the new pid back to the record', async () => {
     const before = await record()
-    const r = await runCli(['scenario', 'durability', '--name', 'scn', '--messages', '300', '--json'], {
-      env: env(),
-      timeoutMs: 90_000,
-    })
+    // restart=node: the node's processes are replaced (the default restarts the application in the same VM).
+    const r = await runCli(
+      ['scenario', 'durability', '--name', 'scn', '--messages', '300', '--param', 'restart=node', '--json'],
+      {env: env(), timeoutMs: 90_000},
+    )
     expect(r.code, r.stderr).toBe(0)
     const report = JSON.parse(r.stdout)
     expect(report.broker.source).toBe('evt-up')
@@ -87,6 +89,36 @@ describe('evt scenario on the broker `evt up` recorded', () => {
       await runCli(['down', '--name', 'scn2'], {env: env(), timeoutMs: 60_000})
     }
   })
+  it('a run that restarts the broker holds it alone: another run waits (saying for whom) or, with --wait-seconds 0, exits 3', async () => {
+    const leases = join(home, 'locks', 'scn.lease')
+    const durability = spawnCli(['scenario', 'durability', '--name', 'scn', '--messages', '300', '--json'], {
+      env: env(),
+    })
+    let durabilityOut = ''
+    durability.stdout.on('data', (d) => (durabilityOut += d))
+    durability.stderr.on('data', (d) => (durabilityOut += d))
+    const durabilityDone = new Promise<number | null>((resolve) => durability.on('close', resolve))
+    // It holds the lease once a holder file is there.
+    const held = await waitFor(async () => (await readdir(leases).catch(() => [])).some((f) => f.endsWith('.json')), {
+      timeoutMs: 30_000,
+      intervalMs: 20,
+    })
+    expect(held).toBe(true)
+    const impatient = await runCli(['scenario', 'fanout', '--name', 'scn', '--wait-seconds', '0'], {env: env()})
+    expect(impatient.code).toBe(3)
+    expect(impatient.stderr).toMatch(/broker "scn" is busy: pid \d+ \(evt scenario durability, exclusive/)
+    // `evt down` does not pull the broker from under the run either (--force would).
+    const down = await runCli(['down', '--name', 'scn', '--wait-seconds', '0'], {env: env()})
+    expect(down.code).toBe(3)
+    expect(down.stderr).toMatch(/broker "scn" is busy: pid \d+ \(evt scenario durability/)
+    const patient = await runCli(['scenario', 'fanout', '--name', 'scn', '--json'], {env: env(), timeoutMs: 120_000})
+    expect(await durabilityDone, durabilityOut).toBe(0)
+    expect(patient.code, patient.stderr).toBe(0)
+    expect(patient.stderr).toMatch(/waiting for broker "scn": pid \d+ \(evt scenario durability, exclusive/)
+    expect(JSON.parse(patient.stdout).scenarios[0].status).toBe('passed')
+    expect(await readdir(leases)).toEqual([])
+  })
+
   it('Ctrl-C during the restart lets the restart finish: the broker is up, the scenario vhost gone, exit 130', async () => {
     const child = spawnCli(['scenario', 'durability', '--name', 'scn', '--messages', '300'], {env: env()})
     let stderr = ''

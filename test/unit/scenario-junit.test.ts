@@ -106,4 +106,13 @@ describe('the human report', () => {
     const ok = [scenarios[1], scenarios[2]]
     expect(reportExitCode({...report, scenarios: ok, totals: totals(ok)})).toBe(0)
   })
+  it('exit code 2 or 3 when a scenario errored on bad input or an unreachable broker (no verdict to give)', () => {
+    const errored = (code?: 2 | 3) => ({...scenarios[1], status: 'errored' as const, errorExitCode: code})
+    const run = (list: typeof scenarios) => reportExitCode({...report, scenarios: list, totals: totals(list)})
+    expect(run([scenarios[0], errored(2)])).toBe(2)
+    expect(run([errored(3), scenarios[1]])).toBe(3)
+    expect(run([errored(3), errored(2)])).toBe(2)
+    // An error that says nothing of whose it is stays a run without a verdict: 1.
+    expect(run([errored(), scenarios[1]])).toBe(1)
+  })
 })

@@ -101,6 +101,22 @@ describe('parseScenario refuses a bad file with file, path and reason', () => {
     const err = await parseError(minimal('  - run: make-coffee\n'))
     expect(err.message).toMatch(/steps\[0\]\.run: unknown code step "make-coffee"/)
   })
+  it('a step that restarts, kills or faults the broker without `requires:` (it would run beside others)', async () => {
+    const restart = await parseError(minimal('  - restart-broker:\n'))
+    expect(restart.message).toMatch(
+      /my\.yaml.*steps\[0\].*restart-broker changes the broker: add `requires: \[restart\]`/,
+    )
+    const kill = await parseError(minimal('  - run: publish-through-kill\n    with: {queue: q}\n'))
+    expect(kill.message).toMatch(/run: publish-through-kill changes the broker: add `requires: \[restart\]`/)
+    const fault = await parseError(minimal('  - run: node-fault\n    with: {action: kill, node: 1}\n'))
+    expect(fault.message).toMatch(/run: node-fault changes the broker: add `requires: \[cluster\]`/)
+    // With it, the file loads.
+    const ok = await parseScenario(
+      minimal('  - kill-broker:\n').replace('steps:', 'requires: [kill]\nsteps:'),
+      'my.yaml',
+    )
+    expect(ok.requires).toEqual(['kill'])
+  })
   it('a parameter that is used but not declared', async () => {
     const err = await parseError(minimal('  - wait: ${params.delay}\n'))
     expect(err.message).toMatch(/\$\{params\.delay\} is used but params has no "delay"/)

@@ -177,7 +177,11 @@ export async function publish(ctx: ScenarioContext, spec: Spec): Promise<Publish
         while (outstanding >= window && !channelError) await new Promise<void>((r) => (wake = r))
       }
     }
-    if (confirm !== 'none') await (ch as import('amqplib').ConfirmChannel).waitForConfirms()
+    // waitForConfirms rejects when any publish was nacked; the nacks are counted, for the checks to judge.
+    if (confirm !== 'none')
+      await (ch as import('amqplib').ConfirmChannel).waitForConfirms().catch((err) => {
+        if (nacked === 0) throw err
+      })
     if (channelError) throw channelError
   } catch (err) {
     throw channelError ?? err
@@ -476,7 +480,8 @@ export async function consume(ctx: ScenarioContext, spec: Spec): Promise<Consume
     last,
     messages,
     crashed,
-    crashedHeld: crashedIds.size,
+    // What the consumer held when it crashed; a consumer that never crashed held nothing lost.
+    crashedHeld: crashed > 0 ? crashedIds.size : 0,
     crashedSettledElsewhere,
     crashedRedeliveredFlagged,
     timedOut: count !== undefined && settled < count,

@@ -8,13 +8,14 @@ import type {Spec} from '../spec.js'
 /**
  * Topic permissions (seed 000: `set_topic_permissions -p customers parsa customer_events "^customers.*"`):
  * a temporary user with write rights limited by `writePattern` on `exchange` publishes `allowedKey`
- * (confirmed) and `refusedKey` (the channel is closed with ACCESS_REFUSED); with no configure rights,
- * declaring a queue is refused too. The user is deleted afterwards.
+ * (confirmed) and `refusedKey` (the channel is closed with ACCESS_REFUSED); with no configure rights
+ * (`configurePattern`, default ^$), declaring a queue is refused too. The user is deleted afterwards.
  */
 export async function permissionProbe(ctx: ScenarioContext, args: Spec) {
   const exchange = args.str('exchange')
   const writePattern = args.str('writePattern')
   const readPattern = args.str('readPattern', writePattern)
+  const configurePattern = args.str('configurePattern', '^$')
   const allowedKey = args.str('allowedKey')
   const refusedKey = args.str('refusedKey')
   const user = `evt-scn-${randomBytes(4).toString('hex')}`
@@ -22,7 +23,7 @@ export async function permissionProbe(ctx: ScenarioContext, args: Spec) {
   const v = enc(ctx.vhost)
   await ctx.api.put(`/users/${enc(user)}`, {password, tags: ''})
   try {
-    await ctx.api.put(`/permissions/${v}/${enc(user)}`, {configure: '^$', write: '.*', read: '.*'})
+    await ctx.api.put(`/permissions/${v}/${enc(user)}`, {configure: configurePattern, write: '.*', read: '.*'})
     await ctx.api.put(`/topic-permissions/${v}/${enc(user)}`, {exchange, write: writePattern, read: readPattern})
     const url = buildAmqpUrl({...parseAmqpUrl(ctx.broker.amqpUrl), username: user, password, vhost: ctx.vhost})
     const conn = await connectAmqp(url, {connectionName: 'evt scenario permission probe'})

@@ -18,6 +18,8 @@ export async function publishThroughKill(ctx: ScenarioContext, args: Spec) {
   const window = args.num('window', 500)
   const killAfter = Math.max(1, Math.floor(messages * args.num('killAfter', 0.5)))
   const persistent = args.bool('persistent', true)
+  // idModulo N > 0 reuses ids (k0..kN-1): a publisher that resends under the same ids (a negative case).
+  const idModulo = args.num('idModulo', 0)
 
   const ch: ConfirmChannel = await ctx.confirmChannel()
   let closed = false
@@ -25,6 +27,8 @@ export async function publishThroughKill(ctx: ScenarioContext, args: Spec) {
   let inFlightAtClose = 0
   const confirmed = new Set<string>()
   let nacked = 0
+  /** Confirms received (ids may repeat with idModulo, so not confirmed.size). */
+  let confirmations = 0
   let attempted = 0
   let outstanding = 0
   let wake: (() => void) | undefined
@@ -32,7 +36,7 @@ export async function publishThroughKill(ctx: ScenarioContext, args: Spec) {
     closed = true
     wake?.()
   })
-  let killing: Promise<number> | undefined
+  let killing: Promise<{seconds: number}> | undefined
   const kill = () => {
     killing ??= ctx.restartBroker('kill', {keepConnection: true})
   }
@@ -41,11 +45,14 @@ export async function publishThroughKill(ctx: ScenarioContext, args: Spec) {
   let sinceYield = 0
   while (!closed) {
     if (i >= messages && !killing) {
-      // All sent, fewer than killAfter confirmed so far: wait for confirms (the kill starts from one).
+      // All sent, fewer than killAfter confirmed so far: wait for confirms (the kill starts from one); with
+      // every answer in and still too few (nacks), kill now rather than wait for ever.
+      if (outstanding === 0) kill()
       await waitAWhile()
       continue
     }
-    const id = `k${i++}`
+    const id = `k${idModulo > 0 ? i % idModulo : i}`
+    i++
     try {
       outstanding++
       attempted++
@@ -53,8 +60,11 @@ export async function publishThroughKill(ctx: ScenarioContext, args: Spec) {
         outstanding--
         if (err && /channel closed/.test(err.message)) inFlightAtClose++
         else if (err) nacked++
-        else confirmed.add(id)
-        if (confirmed.size >= killAfter) kill()
+        else {
+          confirmed.add(id)
+          confirmations++
+        }
+        if (confirmations >= killAfter) kill()
         wake?.()
       })
     } catch {
@@ -68,7 +78,7 @@ export async function publishThroughKill(ctx: ScenarioContext, args: Spec) {
     }
   }
   kill()
-  const killSeconds = await killing
+  const killSeconds = (await killing)?.seconds
 
   const state = await queueState(ctx, queue)
   const seen = new Map<string, number>()

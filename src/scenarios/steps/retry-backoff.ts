@@ -1,5 +1,5 @@
 import type {ConsumeMessage} from 'amqplib'
-import {sleep} from '../../util/time.js'
+import {settledWithin} from '../../util/time.js'
 import type {ScenarioContext} from '../context.js'
 import type {Spec} from '../spec.js'
 
@@ -16,11 +16,17 @@ export async function retryBackoff(ctx: ScenarioContext, args: Spec) {
   const baseDelayMs = args.num('baseDelayMs', 50)
   const timeoutMs = args.num('timeoutMs', 20_000)
   const retryQueue = `${queue}.retry`
+  // A TTL on the retry queue itself (a policy or an argument someone added) caps every message's expiration.
+  const retryQueueTtlMs = args.num('retryQueueTtlMs', 0)
 
   const ch = await ctx.channel()
   await ch.assertQueue(retryQueue, {
     durable: true,
-    arguments: {'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': queue},
+    arguments: {
+      'x-dead-letter-exchange': '',
+      'x-dead-letter-routing-key': queue,
+      ...(retryQueueTtlMs > 0 ? {'x-message-ttl': retryQueueTtlMs} : {}),
+    },
   })
   const attempts = new Map<string, number[]>()
   let deadLettered = 0
@@ -51,7 +57,7 @@ export async function retryBackoff(ctx: ScenarioContext, args: Spec) {
   for (let i = 0; i < messages; i++) {
     ch.sendToQueue(queue, Buffer.from(JSON.stringify({seq: i})), {messageId: `retry-${i}`, persistent: true})
   }
-  await Promise.race([finished, sleep(timeoutMs)])
+  await settledWithin(finished, timeoutMs)
   await ch.cancel(consumerTag)
   await ctx.closeChannel(ch)
 

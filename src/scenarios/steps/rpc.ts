@@ -18,11 +18,13 @@ export interface Server {
  * serve: a responder on `queue` (declared non-durable, auto-delete unless it exists) that answers each
  * request on its replyTo with the request's body and correlationId, after `workMs`. strayReplies: that many
  * replies with unknown correlation ids are sent before the first real one (the client must discard them);
- * echoCorrelation: false answers with a fresh id (a broken server). It serves until the scenario ends.
+ * echoCorrelation: false answers with a fresh id, echoBody: false with an empty body (broken servers). It
+ * serves until the scenario ends.
  */
 export async function serve(ctx: ScenarioContext, spec: Spec): Promise<Server> {
   const queue = spec.str('queue')
   const echo = spec.bool('echoCorrelation', true)
+  const echoBody = spec.bool('echoBody', true)
   let strays = spec.num('strayReplies', 0)
   const workMs = spec.num('workMs', 0)
   const ch = await ctx.channel()
@@ -36,7 +38,7 @@ export async function serve(ctx: ScenarioContext, spec: Spec): Promise<Server> {
       const {replyTo, correlationId} = msg.properties
       try {
         for (; strays > 0; strays--) ch.sendToQueue(replyTo, Buffer.from('{}'), {correlationId: `stray-${strays}`})
-        ch.sendToQueue(replyTo, msg.content, {
+        ch.sendToQueue(replyTo, echoBody ? msg.content : Buffer.from('{}'), {
           correlationId: echo ? correlationId : randomUUID(),
           contentType: msg.properties.contentType,
         })

@@ -17,8 +17,12 @@ export async function topologyCheck(ctx: ScenarioContext, args: Spec) {
   const {generateEvent} = await import('../../catalogue/generate.js')
   const {routeMessage} = await import('../../topology/routing.js')
   const catalogue = args.str('events', 'fixtures') === 'fixtures' ? loadCatalogue() : loadCatalogue(args.str('events'))
-  const types = catalogue.list()
-  const {defs, source} = await definitions(ctx, args.str('topology', 'auto'), new Set(types.map((t) => t.vhost)))
+  // only: check the types whose name starts with it ("" = all).
+  const only = args.str('only', '')
+  const types = catalogue.list().filter((t) => t.qualifiedName.startsWith(only) || t.name.startsWith(only))
+  const loaded = await definitions(ctx, args.str('topology', 'auto'), new Set(types.map((t) => t.vhost)))
+  const source = loaded.source
+  const defs = alter(loaded.defs, args)
 
   const vhosts = [...new Set(types.map((t) => t.vhost))].filter((v) => defs.vhosts.some((d) => d.name === v))
   const copies = new Map(vhosts.map((v) => [v, `${ctx.vhost}.${v}`]))
@@ -35,7 +39,9 @@ export async function topologyCheck(ctx: ScenarioContext, args: Spec) {
       const ch = await conn.createConfirmChannel()
       ch.on('error', () => {})
       ch.on('return', () => returned++)
-      await declareCopy(ch, defs, vhost)
+      // copyWithoutBindingsFrom: the copy on the broker lacks that exchange's bindings (drift from the file).
+      const dropped = args.str('copyWithoutBindingsFrom', '')
+      await declareCopy(ch, {...defs, bindings: defs.bindings.filter((b) => b.source !== dropped)}, vhost)
       connections.set(vhost, {conn, ch})
     }
     for (const type of types) {
@@ -64,6 +70,19 @@ export async function topologyCheck(ctx: ScenarioContext, args: Spec) {
     for (const copy of copies.values()) await ctx.api.deleteVhost(copy).catch(() => {})
   }
   return {source, vhosts, types: types.length, returned, unrouted, mismatched, notDurable}
+}
+
+/**
+ * The changes a team's bad edit would make, for negative cases: withoutBindingsFrom removes an exchange's
+ * bindings, nonDurableQueues declares every queue non-durable.
+ */
+function alter(defs: Definitions, args: Spec): Definitions {
+  const dropped = args.str('withoutBindingsFrom', '')
+  return {
+    ...defs,
+    bindings: defs.bindings.filter((b) => b.source !== dropped),
+    queues: args.bool('nonDurableQueues') ? defs.queues.map((q) => ({...q, durable: false})) : defs.queues,
+  }
 }
 
 async function definitions(

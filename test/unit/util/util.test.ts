@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {backoffDelays, retryWithBackoff} from '../../../src/util/backoff.js'
 import {InterruptedError, interruptScope} from '../../../src/util/signals.js'
-import {Deadline, sleep, waitFor} from '../../../src/util/time.js'
+import {Deadline, settledWithin, sleep, waitFor} from '../../../src/util/time.js'
 
 describe('util/time', () => {
   it('waitFor returns true as soon as the check holds and false at the deadline', async () => {
@@ -22,6 +22,16 @@ describe('util/time', () => {
     const slept = sleep(60_000, abort.signal)
     abort.abort(new Error('stop'))
     await expect(slept).rejects.toThrow('stop')
+  })
+
+  it('settledWithin says whether a promise settled in time, and leaves no timer behind when it did', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
+    const before = timers()
+    expect(await settledWithin(Promise.resolve(1), 60_000)).toBe(true)
+    expect(await settledWithin(Promise.reject(new Error('no')), 60_000)).toBe(true)
+    // A 60 s timer left running would keep a CLI alive for a minute after its work is done.
+    expect(timers()).toBe(before)
+    expect(await settledWithin(new Promise(() => {}), 20)).toBe(false)
   })
 
   it('a deadline never has negative time left', () => {
