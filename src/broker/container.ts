@@ -312,6 +312,13 @@ export class ContainerBroker extends RecordedBroker<BrokerRecord & {container: C
         }
         return this
       }
+      /** Names the engine does not know fail at once: no upstream resolver (one that cannot be reached stalls
+       *  every lookup of a cut-off peer for 20 s, and the Erlang distribution then drops healthy links too). */
+      resolveLocallyOnly(): this {
+        this.hostConfig.Dns = ['127.0.0.1']
+        this.hostConfig.DnsOptions = ['timeout:1', 'attempts:1']
+        return this
+      }
     }
     const container = new EvtContainer(spec.image)
       .withName(spec.name)
@@ -329,6 +336,7 @@ export class ContainerBroker extends RecordedBroker<BrokerRecord & {container: C
         .withNetworkMode(spec.network.name)
         .withNetworkAliases(spec.network.alias)
         .withHostname(spec.network.alias)
+        .resolveLocallyOnly()
     }
     if (spec.files.length > 0) {
       container.withCopyContentToContainer(spec.files.map((f) => ({content: f.content, target: f.target, mode: 0o644})))
