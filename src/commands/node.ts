@@ -1,11 +1,11 @@
-import {Args} from '@oclif/core'
+import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../base-command.js'
 import {NODE_ACTIONS, type NodeAction, type NodeFaultResult, runNodeFault} from '../faults/node.js'
 
 export default class Node extends BaseCommand<typeof Node> {
   static override summary = 'Fault injection on a cluster node: stop, start, kill, restart, partition or heal it.'
   static override description =
-    "For a cluster started with `evt up --nodes 3`. The node is its number (1..N) or leader-of:<queue> (the node hosting that quorum queue's leader; --vhost, default /). kill is SIGKILL and nothing restarts it; stop is graceful; restart waits until the cluster sees the node running again; partition cuts the node's Erlang distribution traffic with iptables (root) and heal removes the cut. See docs/cluster.md."
+    "For a cluster started with `evt up --nodes 3`. The node is its number (1..N) or leader-of:<queue> (the node hosting that quorum queue's leader; --vhost, default /). kill is SIGKILL and nothing restarts it; stop is graceful; restart waits until the cluster sees the node running again; partition cuts the node's Erlang distribution traffic (containers: off the cluster network; local nodes: iptables, as root) and heal removes the cut. A fault waits for a scenario run using the broker to finish, so it never lands in the middle of a verdict. See docs/cluster.md."
   static override examples = [
     '<%= config.bin %> node kill leader-of:orders --vhost ecommerce',
     '<%= config.bin %> node start 2',
@@ -17,6 +17,14 @@ export default class Node extends BaseCommand<typeof Node> {
     node: Args.string({description: 'a node number (1..N), or leader-of:<queue>', required: true}),
   }
 
+  static override flags = {
+    'wait-seconds': Flags.integer({
+      description: 'how long to wait for a scenario run (or `evt down`) using the broker to finish, then exit 3',
+      default: 600,
+      min: 0,
+    }),
+  }
+
   async run(): Promise<NodeFaultResult> {
     const result = await runNodeFault({
       home: this.stateHome(),
@@ -24,6 +32,8 @@ export default class Node extends BaseCommand<typeof Node> {
       action: this.args.action as NodeAction,
       node: this.args.node,
       vhost: this.flags.vhost,
+      waitMs: this.flags['wait-seconds'] * 1000,
+      onWait: (message) => this.notice(message),
     })
     if (!this.jsonEnabled()) {
       const leader = result.queue

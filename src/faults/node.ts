@@ -1,6 +1,7 @@
 import type {ClusterBroker} from '../broker/cluster-base.js'
 import {attachBroker} from '../broker/index.js'
 import {saveBrokerRecord} from '../broker/lifecycle.js'
+import {acquireLease, brokerLeaseDir, describeHolders} from '../config/lease.js'
 import {readBrokerRecord} from '../config/state.js'
 import {UnreachableError, UsageError} from '../errors.js'
 import {waitFor} from '../util/time.js'
@@ -167,7 +168,28 @@ export async function runNodeFault(input: {
   action: NodeAction
   node: string
   vhost?: string
+  /** Called once when a scenario run (or `evt down`) holds the broker and the fault waits for it. */
+  onWait?: (message: string) => void
+  /** How long to wait for those (default 10 minutes), then exit 3. */
+  waitMs?: number
 }): Promise<NodeFaultResult> {
+  // A fault never lands in the middle of a scenario's verdict or an `evt down`: it holds the broker alone.
+  const release = await acquireLease(await brokerLeaseDir(input.home, input.name), {
+    exclusive: true,
+    what: `evt node ${input.action} ${input.node}`,
+    subject: `broker "${input.name}"`,
+    timeoutMs: input.waitMs,
+    onWait: (holders) => input.onWait?.(`waiting for broker "${input.name}": ${describeHolders(holders)} is using it`),
+    busyHint: 'Wait for that run to finish, or pass a longer --wait-seconds',
+  })
+  try {
+    return await nodeFaultLocked(input)
+  } finally {
+    await release()
+  }
+}
+
+async function nodeFaultLocked(input: {home: string; name: string; action: NodeAction; node: string; vhost?: string}) {
   const record = await readBrokerRecord(input.home, input.name)
   if (!record)
     throw new UnreachableError(

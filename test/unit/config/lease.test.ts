@@ -125,3 +125,33 @@ describe('acquireLease: shared runs together, an exclusive run alone', () => {
     expect(await readdir(dir)).toEqual([])
   })
 })
+
+describe('evt node takes the broker alone', () => {
+  it('waits for a scenario run holding the broker, says for whom, and gives up with exit 3 at its deadline', async () => {
+    const {brokerLeaseDir} = await import('../../../src/config/lease.js')
+    const {runNodeFault} = await import('../../../src/faults/node.js')
+    const home = await mkdtemp(join(tmpdir(), 'evt-node-lease-'))
+    dirs.push(home)
+    const release = await acquireLease(await brokerLeaseDir(home, 'ci'), opts(false, 'evt scenario fanout'))
+    const waits: string[] = []
+    const err = await runNodeFault({
+      home,
+      name: 'ci',
+      action: 'kill',
+      node: '1',
+      waitMs: 300,
+      onWait: (m) => waits.push(m),
+    })
+      .then(() => undefined)
+      .catch((e: {exitCode?: number; message: string}) => e)
+    await release()
+    expect(err?.exitCode).toBe(3)
+    expect(waits).toHaveLength(1)
+    expect(waits[0]).toMatch(/evt scenario fanout/)
+    // Once free, the fault goes on to look for the broker (none is recorded here: exit 3, for that reason).
+    const missing = await runNodeFault({home, name: 'ci', action: 'kill', node: '1', waitMs: 300})
+      .then(() => undefined)
+      .catch((e: {exitCode?: number; message: string}) => e)
+    expect(missing?.message).toMatch(/no broker "ci" is recorded/)
+  })
+})
