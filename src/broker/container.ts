@@ -119,7 +119,7 @@ export function containerSpec(
         ? {
             RABBITMQ_NODENAME: `rabbit@${m.alias}`,
             RABBITMQ_ERLANG_COOKIE: m.cookie,
-            RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: `-kernel net_ticktime ${CLUSTER_NET_TICKTIME}`,
+            RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: `-kernel net_ticktime ${CLUSTER_NET_TICKTIME} +sbwt none +sbwtdcpu none +sbwtdio none`,
           }
         : {}),
     },

@@ -56,6 +56,8 @@ export function nodeEnv(facts: LocalNodeFacts, base: NodeJS.ProcessEnv = process
   const erlArgs = [
     '-kernel inet_dist_use_interface {127,0,0,1}',
     ...(facts.netTicktime ? [`-kernel net_ticktime ${facts.netTicktime}`] : []),
+    // Cluster members share the machine's cores: schedulers that spin while idle take CPU the others need.
+    ...(facts.netTicktime ? ['+sbwt none +sbwtdcpu none +sbwtdio none'] : []),
     ...(facts.distSourceIp
       ? [`-kernel inet_dist_connect_options [{ip,{${facts.distSourceIp.replace(/\./g, ',')}}}]`]
       : []),
