@@ -60,11 +60,22 @@ export interface QuorumQueueInfo {
 export abstract class ClusterBroker<R extends BrokerRecord = BrokerRecord> extends RecordedBroker<R> {
   readonly canRestart = true
 
+  /** What the record holds of the members, whatever runs them. */
+  abstract get facts(): {nodes: {nodeName: string}[]; amqpUrls: string[]; managementUrls: string[]}
+
   /** The Erlang node names, node 1 first. */
-  abstract get nodeNames(): string[]
+  get nodeNames(): string[] {
+    return this.facts.nodes.map((n) => n.nodeName)
+  }
+
   /** Every node's AMQP URL (with credentials). */
-  abstract get amqpUrls(): string[]
-  abstract get managementUrls(): string[]
+  get amqpUrls(): string[] {
+    return this.facts.amqpUrls
+  }
+
+  get managementUrls(): string[] {
+    return this.facts.managementUrls
+  }
   /** Where a client on this machine reaches node i's AMQP port. */
   abstract amqpAddress(i: number): {host: string; port: number}
   /** SIGKILL one node (nothing restarts it). */

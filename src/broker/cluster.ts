@@ -41,19 +41,6 @@ export class LocalCluster extends ClusterBroker<BrokerRecord & {cluster: Cluster
     return this.record.cluster
   }
 
-  get nodeNames(): string[] {
-    return this.facts.nodes.map((n) => n.nodeName)
-  }
-
-  /** Every node's AMQP URL (with credentials). */
-  get amqpUrls(): string[] {
-    return this.facts.amqpUrls
-  }
-
-  get managementUrls(): string[] {
-    return this.facts.managementUrls
-  }
-
   /** The member i (1-based). */
   node(i: number): LocalBroker {
     return this.members[this.checkNode(i) - 1]

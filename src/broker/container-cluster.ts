@@ -56,18 +56,6 @@ export class ContainerCluster extends ClusterBroker<ContainerClusterRecord> {
     return this.record.cluster
   }
 
-  get nodeNames(): string[] {
-    return this.facts.nodes.map((n) => n.nodeName)
-  }
-
-  get amqpUrls(): string[] {
-    return this.facts.amqpUrls
-  }
-
-  get managementUrls(): string[] {
-    return this.facts.managementUrls
-  }
-
   node(i: number): ContainerBroker {
     return this.members[this.checkNode(i) - 1]
   }

@@ -4,7 +4,7 @@ import {UsageError} from '../errors.js'
 import {builtinScenariosDir} from '../project/paths.js'
 import {loadProject} from '../project/project.js'
 import {closest} from '../util/did-you-mean.js'
-import {CODE_STEP_NAMES} from './steps/names.js'
+import {CLUSTER_STEP_NAMES, CODE_STEP_NAMES} from './steps/names.js'
 import {paramRefs} from './template.js'
 import {
   ACTIONS,
@@ -90,23 +90,13 @@ const TOP_KEYS = ['name', 'summary', 'seeds', 'typicalSeconds', 'requires', 'par
 const NEGATIVE_KEYS = ['because', 'params', 'fails', 'mayAlsoFail']
 
 const RESTARTS = ['restart', 'kill']
-const CLUSTER_STEPS = [
-  'ledger-start',
-  'ledger-stop',
-  'ledger-wait',
-  'node-fault',
-  'rolling-restart',
-  'await-quorum',
-  'node-probe',
-  'queue-probe',
-]
 
 /** The broker powers a step needs (any one of them), if it restarts, kills or faults the broker. */
 function powerNeeded(step: Step): string[] | undefined {
   if (step.action === 'restart-broker' || step.action === 'kill-broker') return RESTARTS
   if (step.action !== 'run') return undefined
   if (step.spec === 'publish-through-kill') return RESTARTS
-  if (CLUSTER_STEPS.includes(String(step.spec))) return ['cluster']
+  if (CLUSTER_STEP_NAMES.includes(String(step.spec))) return ['cluster']
   return undefined
 }
 

@@ -1,9 +1,5 @@
-/** The code steps a scenario file may `run`; the loader checks names against this list without loading them. */
-export const CODE_STEP_NAMES = [
-  'retry-backoff',
-  'permission-probe',
-  'publish-through-kill',
-  'topology-check',
+/** The code steps that need a cluster (`steps/cluster.ts`): a scenario that runs one requires a cluster. */
+export const CLUSTER_STEP_NAMES = [
   'ledger-start',
   'ledger-stop',
   'ledger-wait',
@@ -12,4 +8,13 @@ export const CODE_STEP_NAMES = [
   'await-quorum',
   'node-probe',
   'queue-probe',
+]
+
+/** The code steps a scenario file may `run`; the loader checks names against this list without loading them. */
+export const CODE_STEP_NAMES = [
+  'retry-backoff',
+  'permission-probe',
+  'publish-through-kill',
+  'topology-check',
+  ...CLUSTER_STEP_NAMES,
 ]
