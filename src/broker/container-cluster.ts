@@ -3,7 +3,7 @@ import {buildAmqpUrl} from '../config/url.js'
 import {UnreachableError} from '../errors.js'
 import {waitFor} from '../util/time.js'
 import {ClusterBroker, clusterConfigLines, validateNodeCount} from './cluster-base.js'
-import {ContainerBroker, containerHost, defaultImage} from './container.js'
+import {ContainerBroker, containerHost, containerStartError, defaultImage} from './container.js'
 import {
   connectNetwork,
   createNetwork,
@@ -87,35 +87,59 @@ export class ContainerCluster extends ClusterBroker<ContainerClusterRecord> {
    */
   async launch(timeoutMs = 180_000, signal?: AbortSignal, onCreated?: () => Promise<void>): Promise<void> {
     const deadline = Date.now() + timeoutMs
+    // One member failing stops the others' starts too, and nothing is removed before every start has settled:
+    // a container created after the removal would outlive it (and keep the network in use).
+    const members = new AbortController()
+    const onAbort = () => members.abort(signal?.reason)
+    signal?.addEventListener('abort', onAbort, {once: true})
     try {
       await createNetwork(this.facts.network, {
         [LABEL_BROKER]: this.name,
         ...this.clusterLabel,
         ...(this.facts.stateHome ? {[LABEL_STATE]: this.facts.stateHome} : {}),
+      }).catch((err: Error) => {
+        throw containerStartError(err, this.facts.image)
       })
       let created = 0
-      await Promise.all(
+      const started = await Promise.allSettled(
         this.members.map((m) =>
-          m.launch({
-            timeoutMs: Math.max(5000, deadline - Date.now()),
-            signal,
-            onCreated: async () => {
-              if (++created === this.size) await onCreated?.()
-            },
-          }),
+          m
+            .launch({
+              timeoutMs: Math.max(5000, deadline - Date.now()),
+              signal: members.signal,
+              onCreated: async () => {
+                if (++created === this.size) await onCreated?.()
+              },
+            })
+            .catch((err) => {
+              members.abort(err)
+              throw err
+            }),
         ),
       )
+      const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+      if (failed) throw signal?.aborted ? signal.reason : failed.reason
       await this.launchFormed(Math.max(1000, deadline - Date.now()), signal, 'the containers (`docker logs`)')
       await this.enableFeatureFlags()
     } catch (err) {
-      await this.removeAll()
+      await this.removeAll().catch(() => undefined)
       throw err
+    } finally {
+      signal?.removeEventListener('abort', onAbort)
     }
   }
 
+  /** Remove every member, then the network (it cannot go while a member is on it). */
   private async removeAll(): Promise<void> {
-    await removeByLabels(this.clusterLabel).catch(() => 0)
-    await removeNetworksByLabels(this.clusterLabel).catch(() => 0)
+    try {
+      await removeByLabels(this.clusterLabel)
+      await removeNetworksByLabels(this.clusterLabel)
+    } catch (err) {
+      throw new UnreachableError(
+        `could not remove the cluster's containers and network: ${(err as Error).message}`,
+        `Check that the Docker engine answers at ${dockerEndpoint().address}, then run \`evt down\` again`,
+      )
+    }
   }
 
   private async id(i: number): Promise<string> {
@@ -127,7 +151,11 @@ export class ContainerCluster extends ClusterBroker<ContainerClusterRecord> {
   async killNode(i: number): Promise<void> {
     const id = await this.id(i)
     await killContainer(id, 'SIGKILL')
-    await waitFor(async () => !(await inspectContainer(id))?.State.Running, {timeoutMs: 10_000, intervalMs: 50})
+    const gone = await waitFor(async () => !(await inspectContainer(id))?.State.Running, {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+    })
+    if (!gone) throw new UnreachableError(`node ${i}'s container still runs 10 s after SIGKILL`, 'Look at `docker ps`')
   }
 
   async stopNode(i: number): Promise<void> {
@@ -137,7 +165,7 @@ export class ContainerCluster extends ClusterBroker<ContainerClusterRecord> {
   async startNode(i: number, timeoutMs = 90_000): Promise<void> {
     await startExisting(await this.id(i))
     await this.node(i).waitReady(timeoutMs)
-    await waitFor(async () => (await this.runningCount()) === this.size, {timeoutMs: 30_000, intervalMs: 100})
+    await this.launchFormed(30_000, undefined, `node ${i}'s container (\`docker logs\`)`)
   }
 
   /** Take the member off the cluster network (docker network disconnect): its peers lose it; clients do not. */
@@ -159,6 +187,8 @@ export class ContainerCluster extends ClusterBroker<ContainerClusterRecord> {
       this.members.map(async (m, i) => {
         if (running[i]) return
         const id = await this.id(i + 1)
+        // A member still cut off (a paused minority) would start where it cannot find the others.
+        await this.healNode(i + 1).catch(() => undefined)
         // Down but running (a hung node): start it afresh on its data.
         if ((await inspectContainer(id))?.State.Running) await stopContainer(id, 10)
         await startExisting(id)

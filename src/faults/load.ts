@@ -307,9 +307,12 @@ export class LedgerLoad {
     const look = async () => {
       const ch = await conn.createChannel()
       ch.on('error', () => {})
-      const {messageCount} = await ch.checkQueue(this.opts.queue)
-      await ch.close().catch(() => {})
-      empty = messageCount === 0
+      try {
+        empty = (await ch.checkQueue(this.opts.queue)).messageCount === 0
+      } finally {
+        // Also after the drain stopped waiting for it: a stalled look must not leave its channel open.
+        await ch.close().catch(() => {})
+      }
     }
     // A node that stalls (partitioned) must not hold the drain past its deadline: no answer is "not yet".
     return (await settledWithin(look(), 2000)) && empty

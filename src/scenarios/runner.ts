@@ -379,6 +379,8 @@ export async function runScenarios(defs: ScenarioDefinition[], options: RunOptio
         params: def.params,
         checks: [],
         notes: [],
+        // A broker that stops answering before the scenario starts is exit 3, not a failed check.
+        ...(err instanceof EvtError && (err.exitCode === 2 || err.exitCode === 3) ? {errorExitCode: err.exitCode} : {}),
       }
     }
     results.set(def, r)

@@ -6,7 +6,12 @@ import {connectAmqp} from '../../src/amqp/connect.js'
 import {LocalCluster} from '../../src/broker/cluster.js'
 import type {ClusterBroker} from '../../src/broker/cluster-base.js'
 import {ContainerCluster} from '../../src/broker/container-cluster.js'
-import {LABEL_CLUSTER, listByLabels, listNetworksByLabels as networksLabelled} from '../../src/broker/docker-api.js'
+import {
+  LABEL_BROKER,
+  LABEL_CLUSTER,
+  listByLabels,
+  listNetworksByLabels as networksLabelled,
+} from '../../src/broker/docker-api.js'
 import {startBroker} from '../../src/broker/index.js'
 import {findRabbitmqBinDir} from '../../src/broker/local.js'
 import {loadCatalogue} from '../../src/catalogue/catalogue.js'
@@ -237,4 +242,24 @@ describe.skipIf(!installed)(`a 3-node ${runtime} cluster`, () => {
     expect(processesWithEnv(`RABBITMQ_NODENAME=${tag}`)).toEqual([])
     expect(existsSync(dir)).toBe(false)
   })
+})
+
+describe.skipIf(!onContainers)('a container cluster that does not start', () => {
+  it('a member not ready by the deadline stops the others: exit 3, and no container or network is left', async () => {
+    const err = await startBroker({
+      runtime: 'container',
+      nodes: 3,
+      name: 'itc-late',
+      image: process.env.EVT_TEST_IMAGE,
+      timeoutMs: 1000,
+    })
+      .then(async (c) => {
+        await c.stop()
+        return undefined
+      })
+      .catch((e: {exitCode?: number; message: string}) => e)
+    expect(err?.exitCode, err?.message).toBe(3)
+    expect(await listByLabels({[LABEL_BROKER]: 'itc-late'})).toEqual([])
+    expect(await networksLabelled({[LABEL_BROKER]: 'itc-late'})).toEqual([])
+  }, 120_000)
 })
