@@ -117,7 +117,17 @@ async function upLocked(options: UpOptions): Promise<UpResult> {
     if (state === 'starting' && !ownerAlive(existing)) {
       // Its `evt up` died. Ready by now: take it over; otherwise remove what it left.
       if (broker instanceof ContainerBroker) await broker.containerId().catch(() => undefined)
-      if (await broker.isRunning()) {
+      // A cluster is taken over only whole (every node up, one cluster in every node's view, its feature flags
+      // enabled): its `evt up` may have died halfway through forming it.
+      const ready =
+        broker instanceof ClusterBroker
+          ? (await broker.wholeInEveryView().catch(() => false)) &&
+            (await broker.enableFeatureFlags().then(
+              () => true,
+              () => false,
+            ))
+          : await broker.isRunning()
+      if (ready) {
         await writeBrokerRecord(home, {...broker.record, state: 'running', owner: undefined})
         return {broker, alreadyRunning: true, resumed: false, adopted: true, readySeconds: 0}
       }
