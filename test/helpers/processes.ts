@@ -31,3 +31,24 @@ export function processesWithEnv(needle: string): number[] {
   }
   return pids
 }
+
+/**
+ * Whether anything listens on this TCP port (Linux /proc/net/tcp{,6}, state LISTEN). Unlike trying to bind it,
+ * another program's outgoing connection that happens to use the port as its ephemeral source does not count.
+ */
+export function listening(port: number): boolean {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0')
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = ''
+    try {
+      text = readFileSync(table, 'utf8')
+    } catch {
+      continue
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const [, local, , state] = line.trim().split(/\s+/)
+      if (state === '0A' && local?.endsWith(`:${hex}`)) return true
+    }
+  }
+  return false
+}
