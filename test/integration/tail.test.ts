@@ -40,7 +40,8 @@ interface Running {
 }
 
 /** Start `evt tail` and wait until its taps are declared (the header line on stderr). */
-async function startTail(args: string[], options: {readStdout?: boolean} = {}): Promise<Running> {
+/** Start `evt tail` and wait until it says it taps each of its `targets` (default 1) targets. */
+async function startTail(args: string[], options: {readStdout?: boolean; targets?: number} = {}): Promise<Running> {
   const child = spawnCli(['tail', ...args], {env})
   let out = ''
   let err = ''
@@ -48,7 +49,7 @@ async function startTail(args: string[], options: {readStdout?: boolean} = {}): 
   child.stderr?.on('data', (d) => (err += d))
   const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
   const deadline = Date.now() + 15_000
-  while (!/tapping|consuming|browsing/.test(err)) {
+  while ((err.match(/tapping|consuming|browsing/g) ?? []).length < (options.targets ?? 1)) {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`tail did not start: ${err}`)
     await new Promise((r) => setTimeout(r, 25))
   }
@@ -324,7 +325,7 @@ describe('evt tail against a real broker', () => {
     await ch.assertExchange('dir', 'direct', {durable: true})
     await ch.assertQueue('dir-q', {durable: true})
     await ch.bindQueue('dir-q', 'dir', 'k1')
-    const tail = await startTail(['fan', 'hdr', 'dir', '--json', '--count', '3', '--timeout', '20'])
+    const tail = await startTail(['fan', 'hdr', 'dir', '--json', '--count', '3', '--timeout', '20'], {targets: 3})
     expect(tail.stderr()).toMatch(/tapping exchange \S+\/dir \(direct\) .*bound "k1"/)
     await publish('fan', 'whatever', envelope(1))
     await publish('hdr', '', envelope(2), {headers: {kind: 'x'}})
