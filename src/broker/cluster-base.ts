@@ -5,6 +5,8 @@ import {type BrokerRecord, RecordedBroker} from './types.js'
 
 /** Erlang's tick: a lost peer is noticed within about this many seconds (RabbitMQ's own CI uses 5). */
 export const CLUSTER_NET_TICKTIME = 5
+/** Members share the machine's cores: schedulers that spin while idle take CPU the other members need. */
+export const CLUSTER_MEMBER_ERL_ARGS = '+sbwt none +sbwtdcpu none +sbwtdio none'
 
 /** Checks the number of nodes: 1, or an odd number from 3 (an even cluster has no majority after a split). */
 export function validateNodeCount(nodes: number): number {
@@ -88,8 +90,13 @@ export abstract class ClusterBroker<R extends BrokerRecord = BrokerRecord> exten
   abstract partitionNode(i: number): Promise<void>
   /** Undo partitionNode (a no-op when the node is not cut off). */
   abstract healNode(i: number): Promise<void>
+  /** The members, node 1 first: each a broker of the runtime's own kind. */
+  abstract readonly members: {isRunning(): Promise<boolean>}[]
+
   /** Whether node 1..N answer AMQP now. */
-  abstract nodesRunning(): Promise<boolean[]>
+  nodesRunning(): Promise<boolean[]> {
+    return Promise.all(this.members.map((m) => m.isRunning()))
+  }
   /**
    * `evt up` of a recorded cluster with some nodes down: start those (running[i] false) on their data, all at
    * once, and wait until the cluster is formed again.

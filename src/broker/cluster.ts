@@ -142,11 +142,6 @@ export class LocalCluster extends ClusterBroker<BrokerRecord & {cluster: Cluster
     await healNode(this.facts.nodes[this.checkNode(i) - 1].nodeName)
   }
 
-  /** Whether node 1..N are up (by AMQP). */
-  async nodesRunning(): Promise<boolean[]> {
-    return Promise.all(this.members.map((m) => m.isRunning()))
-  }
-
   async startDownNodes(running: boolean[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
     await Promise.all(
       this.members.map(async (m, i) => {

@@ -178,10 +178,6 @@ export class ContainerCluster extends ClusterBroker<ContainerClusterRecord> {
     await connectNetwork(this.facts.network, await this.id(i), [facts.member.alias])
   }
 
-  async nodesRunning(): Promise<boolean[]> {
-    return Promise.all(this.members.map((m) => m.isRunning()))
-  }
-
   async startDownNodes(running: boolean[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
     await Promise.all(
       this.members.map(async (m, i) => {

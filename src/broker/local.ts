@@ -7,6 +7,7 @@ import {delimiter, join} from 'node:path'
 import {buildAmqpUrl} from '../config/url.js'
 import {UnreachableError, UsageError} from '../errors.js'
 import {waitFor} from '../util/time.js'
+import {CLUSTER_MEMBER_ERL_ARGS} from './cluster-base.js'
 import {amqpAnswers, freePort, managementAnswers, portInUse} from './probe.js'
 import {belongsToNode, isAlive, nodeProcesses, sendSignal} from './process.js'
 import {type BrokerRecord, type LocalNodeFacts, RecordedBroker, type StartOptions, type StopOptions} from './types.js'
@@ -56,8 +57,7 @@ export function nodeEnv(facts: LocalNodeFacts, base: NodeJS.ProcessEnv = process
   const erlArgs = [
     '-kernel inet_dist_use_interface {127,0,0,1}',
     ...(facts.netTicktime ? [`-kernel net_ticktime ${facts.netTicktime}`] : []),
-    // Cluster members share the machine's cores: schedulers that spin while idle take CPU the others need.
-    ...(facts.netTicktime ? ['+sbwt none +sbwtdcpu none +sbwtdio none'] : []),
+    ...(facts.netTicktime ? [CLUSTER_MEMBER_ERL_ARGS] : []),
     ...(facts.distSourceIp
       ? [`-kernel inet_dist_connect_options [{ip,{${facts.distSourceIp.replace(/\./g, ',')}}}]`]
       : []),
@@ -451,7 +451,7 @@ export function attachLocal(record: BrokerRecord): LocalBroker {
 }
 
 /** Run a RabbitMQ CLI tool (rabbitmqctl, rabbitmq-queues ...) against a node evt started; resolves its stdout. */
-export function rabbitmqCli(facts: LocalNodeFacts, tool: string, args: string[], timeoutMs = 30_000): Promise<string> {
+function rabbitmqCli(facts: LocalNodeFacts, tool: string, args: string[], timeoutMs = 30_000): Promise<string> {
   const binDir = findRabbitmqBinDir()
   if (!binDir) return Promise.reject(noRabbitmqError())
   return new Promise((resolve, reject) => {

@@ -111,12 +111,10 @@ export class ScenarioContext {
   }
 
   /**
-   * Restart (or SIGKILL and start) the broker on the same data. With keepConnection the connection is
-   * left to die with the broker, so a publisher can keep going while the kill happens.
-   */
-  /**
-   * Restart the broker: 'node' stops and starts it, 'app' restarts the RabbitMQ application in its VM where
-   * the runtime can (else the node), 'kill' SIGKILLs and starts it. Returns the seconds and what was done.
+   * Restart the broker on the same data: 'node' stops and starts it, 'app' restarts the RabbitMQ application in
+   * its VM where the runtime can (else the node), 'kill' SIGKILLs and starts it. With keepConnection the
+   * connection is left to die with the broker, so a publisher can keep going while the kill happens.
+   * Returns the seconds and what was done.
    */
   async restartBroker(
     kind: 'node' | 'app' | 'kill',

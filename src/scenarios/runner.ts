@@ -112,11 +112,7 @@ export async function runScenario(def: ScenarioDefinition, options: RunOptions):
       // The broker went away, the run was interrupted, or the file is wrong: no verdict, an error.
       result.status = 'errored'
       result.reason = options.signal?.aborted ? interruptedReason(options.signal) : message
-      if (!options.signal?.aborted && err instanceof EvtError && (err.exitCode === 2 || err.exitCode === 3)) {
-        result.errorExitCode = err.exitCode
-      } else if (!options.signal?.aborted && err instanceof Error && isBrokerGone(err)) {
-        result.errorExitCode = 3
-      }
+      if (!options.signal?.aborted) result.errorExitCode = errorExitCodeOf(err)
     }
   } finally {
     if (ctx) await cleanupCluster(ctx)
@@ -380,7 +376,7 @@ export async function runScenarios(defs: ScenarioDefinition[], options: RunOptio
         checks: [],
         notes: [],
         // A broker that stops answering before the scenario starts is exit 3, not a failed check.
-        ...(err instanceof EvtError && (err.exitCode === 2 || err.exitCode === 3) ? {errorExitCode: err.exitCode} : {}),
+        errorExitCode: options.signal?.aborted ? undefined : errorExitCodeOf(err),
       }
     }
     results.set(def, r)
@@ -433,6 +429,13 @@ export function totals(scenarios: ScenarioResult[]): ScenarioTotals {
     checksFailed: checks.filter((c) => c.status === 'fail').length,
     checksSkipped: checks.filter((c) => c.status === 'skip').length,
   }
+}
+
+/** The exit code an error that left a scenario without a verdict stands for: 2 bad input, 3 broker gone. */
+function errorExitCodeOf(err: unknown): 2 | 3 | undefined {
+  if (err instanceof EvtError && (err.exitCode === 2 || err.exitCode === 3)) return err.exitCode
+  if (err instanceof Error && isBrokerGone(err)) return 3
+  return undefined
 }
 
 /**
