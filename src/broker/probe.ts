@@ -1,3 +1,4 @@
+import {readFileSync} from 'node:fs'
 import {createConnection, createServer} from 'node:net'
 import {splitHttpCredentials} from '../config/url.js'
 
@@ -40,8 +41,33 @@ export async function managementAnswers(managementUrl: string, timeoutMs = 1000)
   }
 }
 
-/** A port the OS says is free now on 127.0.0.1. */
-export function freePort(): Promise<number> {
+/**
+ * A port free now on 127.0.0.1, taken from just below the kernel's ephemeral range. A port from inside that range
+ * (what `listen(0)` gives) can become the source port of any outgoing connection on the machine between this check
+ * and the broker's bind, and the broker then fails to start; a port below it cannot.
+ */
+export async function freePort(): Promise<number> {
+  const top = ephemeralRangeStart()
+  const bottom = Math.max(1024, top - 16_000)
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = bottom + Math.floor(Math.random() * (top - bottom))
+    if (!(await portInUse(port))) return port
+  }
+  return kernelChosenPort()
+}
+
+/** Where the kernel starts handing out source ports: Linux says so in /proc; elsewhere the IANA range's start. */
+function ephemeralRangeStart(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0])
+    if (Number.isInteger(low) && low > 2048) return low
+  } catch {
+    // not Linux
+  }
+  return 49_152
+}
+
+function kernelChosenPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer()
     server.unref()

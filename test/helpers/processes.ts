@@ -1,4 +1,5 @@
 import {readdirSync, readFileSync} from 'node:fs'
+import {waitFor} from '../../src/util/time.js'
 
 /** Pids whose command line contains `needle` (Linux /proc), excluding zombies. */
 export function processesMatching(needle: string): number[] {
@@ -51,4 +52,12 @@ export function listening(port: number): boolean {
     }
   }
   return false
+}
+
+/**
+ * Whether nothing listens on the port within the deadline: the kernel lets go of a dead process's listening sockets
+ * a moment after it is gone, so poll, do not sample.
+ */
+export function portClosed(port: number, timeoutMs = 5000): Promise<boolean> {
+  return waitFor(() => !listening(port), {timeoutMs, intervalMs: 50})
 }

@@ -3,8 +3,8 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {connectAmqp} from '../../src/amqp/connect.js'
 import {startBroker} from '../../src/broker/index.js'
 import type {LocalBroker} from '../../src/broker/local.js'
-import {amqpAnswers, portInUse} from '../../src/broker/probe.js'
-import {processesWithEnv} from '../helpers/processes.js'
+import {amqpAnswers} from '../../src/broker/probe.js'
+import {portClosed, processesWithEnv} from '../helpers/processes.js'
 
 /**
  * The local runtime's promises, on a node of its own (restart and kill -9 would disturb the shared one):
@@ -88,9 +88,9 @@ describe('local runtime lifecycle', () => {
     expect(processesWithEnv(`RABBITMQ_NODENAME=${nodeName}`).length, 'found while it runs').toBeGreaterThan(0)
     await broker.stop()
     expect(processesWithEnv(`RABBITMQ_NODENAME=${nodeName}`), 'node processes').toEqual([])
-    expect(await portInUse(ports.amqp), 'AMQP port').toBe(false)
-    expect(await portInUse(ports.management), 'management port').toBe(false)
-    expect(await portInUse(ports.epmd), 'epmd port').toBe(false)
+    expect(await portClosed(ports.amqp), 'AMQP port').toBe(true)
+    expect(await portClosed(ports.management), 'management port').toBe(true)
+    expect(await portClosed(ports.epmd), 'epmd port').toBe(true)
     expect(existsSync(dataDir), 'data folder').toBe(false)
   })
 })

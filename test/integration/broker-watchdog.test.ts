@@ -5,10 +5,9 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {describe, expect, it} from 'vitest'
-import {portInUse} from '../../src/broker/probe.js'
 import {waitFor} from '../../src/util/time.js'
 import {spawnCli} from '../helpers/cli.js'
-import {processesWithEnv} from '../helpers/processes.js'
+import {portClosed, processesWithEnv} from '../helpers/processes.js'
 
 const dist = fileURLToPath(new URL('../../dist/index.js', import.meta.url))
 
@@ -32,13 +31,7 @@ describe('a library user whose process dies without stop()', () => {
     const clean = () =>
       processesWithEnv(`RABBITMQ_NODENAME=${facts.nodeName}`).length === 0 && !existsSync(facts.dataDir)
     expect(await waitFor(clean, {timeoutMs: 10_000, intervalMs: 100})).toBe(true)
-    // The kernel lets go of a dead process's listening sockets a moment after it is gone: poll, do not sample.
-    for (const port of Object.values(facts.ports)) {
-      expect(
-        await waitFor(async () => !(await portInUse(port)), {timeoutMs: 5000, intervalMs: 100}),
-        `port ${port}`,
-      ).toBe(true)
-    }
+    for (const port of Object.values(facts.ports)) expect(await portClosed(port), `port ${port}`).toBe(true)
   })
 })
 
@@ -69,7 +62,7 @@ describe('a library user whose process dies without stopping its cluster', () =>
     expect(
       await waitFor(() => left().length === 0 && !existsSync(facts.dataDir), {timeoutMs: 15_000, intervalMs: 100}),
     ).toBe(true)
-    expect(await waitFor(async () => !(await portInUse(facts.epmdPort)), {timeoutMs: 5000, intervalMs: 100})).toBe(true)
+    expect(await portClosed(facts.epmdPort), 'epmd port').toBe(true)
   }, 180_000)
 })
 

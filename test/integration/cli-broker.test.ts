@@ -2,12 +2,12 @@ import {mkdtemp, readFile, rm, stat} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {freePort, portInUse} from '../../src/broker/probe.js'
+import {freePort} from '../../src/broker/probe.js'
 import {parseAmqpUrl} from '../../src/config/url.js'
 import {waitFor} from '../../src/util/time.js'
 import {sharedBroker} from '../helpers/broker.js'
 import {runCli, spawnCli} from '../helpers/cli.js'
-import {processesWithEnv} from '../helpers/processes.js'
+import {portClosed, processesWithEnv} from '../helpers/processes.js'
 
 let home: string
 beforeAll(async () => {
@@ -63,7 +63,8 @@ describe('evt up / status / down', () => {
     expect(JSON.parse(downB.stdout)).toMatchObject({stopped: true, runtime: 'local'})
     expect(JSON.parse(downB.stdout).seconds).toBeLessThan(1)
     expect(processesWithEnv(`RABBITMQ_NODENAME=${ra.node}`)).toEqual([])
-    for (const port of Object.values(recordA.local.ports) as number[]) expect(await portInUse(port)).toBe(false)
+    for (const port of Object.values(recordA.local.ports) as number[])
+      expect(await portClosed(port), `port ${port}`).toBe(true)
     expect(processesWithEnv(`RABBITMQ_NODENAME=${rb.node}`)).toEqual([])
 
     const none = await runCli(['down', '--name', 'alpha'], {env})

@@ -1,3 +1,4 @@
+import {readFileSync} from 'node:fs'
 import {describe, expect, it} from 'vitest'
 import {
   bindAddress,
@@ -11,6 +12,7 @@ import {
 import {demux, dockerEndpoint} from '../../../src/broker/docker-api.js'
 import {selectRuntime} from '../../../src/broker/index.js'
 import {nodeConfig, nodeEnv} from '../../../src/broker/local.js'
+import {freePort, portInUse} from '../../../src/broker/probe.js'
 import type {LocalNodeFacts} from '../../../src/broker/types.js'
 import {EvtError} from '../../../src/errors.js'
 
@@ -180,5 +182,18 @@ describe('local node isolation', () => {
     expect(conf).toContain('management.tcp.port = 2')
     expect(conf).toContain('management.tcp.ip = 127.0.0.1')
     expect(conf).toContain('default_user = evt')
+  })
+})
+
+describe('freePort', () => {
+  it('hands out ports below the kernel ephemeral range, free to bind, and not always the same one', async () => {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0])
+    const ports = await Promise.all(Array.from({length: 8}, () => freePort()))
+    for (const port of ports) {
+      expect(port).toBeLessThan(low)
+      expect(port).toBeGreaterThanOrEqual(1024)
+      expect(await portInUse(port)).toBe(false)
+    }
+    expect(new Set(ports).size).toBeGreaterThan(1)
   })
 })
