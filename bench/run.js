@@ -535,6 +535,7 @@ const SECTIONS = {
           {env},
         )
         if (up.code !== 0) throw new Error(`evt up --nodes 3 exited ${up.code}: ${lastLine(up.stderr)}`)
+        const cpuSeconds = cpuSecondsOf(processesWithEnv('RABBITMQ_NODENAME=evt-bench-cluster-'))
         if (!rest) {
           await sleep(10_000)
           const pids = processesWithEnv('RABBITMQ_NODENAME=evt-bench-cluster-')
@@ -562,13 +563,14 @@ const SECTIONS = {
         }
         const down = await evt(['down', '--name', 'bench-cluster', '--json'], {env})
         if (down.code !== 0) throw new Error(`evt down exited ${down.code}: ${lastLine(down.stderr)}`)
-        return {seconds: up.ms / 1000, downSeconds: down.ms / 1000}
+        return {seconds: up.ms / 1000, downSeconds: down.ms / 1000, cpuSeconds}
       },
       async () => {
         const up = await evt(['up', '--runtime', 'local', '--name', 'bench-one', '--no-provision', '--json'], {env})
         if (up.code !== 0) throw new Error(`evt up exited ${up.code}: ${lastLine(up.stderr)}`)
+        const cpuSeconds = cpuSecondsOf(processesWithEnv('RABBITMQ_NODENAME=evt-bench-one-'))
         await evt(['down', '--name', 'bench-one'], {env, quiet: true})
-        return {seconds: up.ms / 1000}
+        return {seconds: up.ms / 1000, cpuSeconds}
       },
       runs,
     )
@@ -830,6 +832,21 @@ function summaryRows(r) {
       goal: '≤ 1.6×',
       pass: q <= 1.6,
     })
+    const ce = cl['cluster to ready'].evt.median.cpuSeconds
+    const cb = cl['cluster to ready'].baseline.median.cpuSeconds
+    if (ce !== undefined && cb !== undefined) {
+      const cores = os.cpus().length
+      // Booting is CPU-bound: the cluster cannot be ready before its boot CPU is spread over every core.
+      const floor = ce / cores / b
+      push({
+        what: `boot CPU (user + system of the nodes' processes, at ready): 3-node cluster vs one node; the cluster's CPU over ${cores} cores alone is ${floor.toFixed(2)}× one node's start`,
+        evt: `${ce.toFixed(1)} s`,
+        baseline: `${cb.toFixed(1)} s`,
+        ratio: ratio(ce, cb),
+        goal: '–',
+        pass: undefined,
+      })
+    }
     if (cl.rest) {
       push({
         what: `3-node cluster memory at rest (RSS of ${cl.rest.processes} processes, 10 s after ready)`,
@@ -936,6 +953,7 @@ function markdown(r, rows, resultsPath) {
     '- **cold start**: wall-clock time of the process, after one warm-up run.',
     '- **up / down**: `evt up --runtime local` until it exits (node ready, topology applied) against `bench/bare-node.js` (rabbitmq-server with its own dir, ports and management plugin) until AMQP and management answer; `evt down` until it exits.',
     '- **container**: `evt up --runtime container --no-provision` until it exits (container ready: AMQP and management answer) against `docker run -d` of the same image with the same two ports published on loopback, polled every 100 ms until AMQP and management answer, alternately; `evt down` until it exits. Needs `DOCKER_HOST` and `EVT_IMAGE` (see docs/containers.md).',
+    "- **cluster**: `evt up --runtime local --nodes 3 --no-provision` until it exits (every member up and clustered, management answering) against one node's `evt up --runtime local --no-provision`, alternately. Boot CPU is the user + system time of the nodes' processes (Erlang VMs, their epmd) read from /proc when `evt up` exits. Booting a node is CPU-bound (it loads and JIT-compiles about 1,000 modules), so a cluster cannot be ready before its boot CPU has been spread over every core: on a machine with fewer cores than nodes, that floor, not evt, decides the ratio.",
     '- **tail memory** (`--only tail-memory`): RSS of the `evt tail` process, sampled every second while raw-publisher.js feeds the queue.',
     '',
     'The machine is a 2-core box shared by the broker and both clients: absolute rates vary between runs; the ratios are what the goals are about.',
@@ -1123,6 +1141,20 @@ function processesWithEnv(needle) {
     }
   }
   return pids
+}
+
+/** CPU seconds (user + system, with reaped children) the processes have used so far. */
+function cpuSecondsOf(pids) {
+  let ticks = 0
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+      ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])
+    } catch {
+      // gone
+    }
+  }
+  return ticks / 100
 }
 
 function rssMb(pid) {

@@ -5,7 +5,7 @@ import {buildAmqpUrl} from '../config/url.js'
 import {UnreachableError, UsageError} from '../errors.js'
 import {InterruptedError} from '../util/signals.js'
 import {settledWithin, waitFor} from '../util/time.js'
-import {CLUSTER_MEMBER_ERL_ARGS, CLUSTER_NET_TICKTIME} from './cluster-base.js'
+import {CLUSTER_MEMBER_ERL_ARGS, CLUSTER_NET_TICKTIME, PRIVATE_NODE_ERL_ARGS} from './cluster-base.js'
 import {
   containerLogTail,
   type DockerEndpoint,
@@ -115,11 +115,12 @@ export function containerSpec(
     env: {
       RABBITMQ_DEFAULT_USER: options.username,
       RABBITMQ_DEFAULT_PASS: options.password,
+      RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: PRIVATE_NODE_ERL_ARGS,
       ...(m
         ? {
             RABBITMQ_NODENAME: `rabbit@${m.alias}`,
             RABBITMQ_ERLANG_COOKIE: m.cookie,
-            RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: `-kernel net_ticktime ${CLUSTER_NET_TICKTIME} ${CLUSTER_MEMBER_ERL_ARGS}`,
+            RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: `${PRIVATE_NODE_ERL_ARGS} -kernel net_ticktime ${CLUSTER_NET_TICKTIME} ${CLUSTER_MEMBER_ERL_ARGS}`,
           }
         : {}),
     },

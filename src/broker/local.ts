@@ -7,7 +7,7 @@ import {delimiter, join} from 'node:path'
 import {buildAmqpUrl} from '../config/url.js'
 import {UnreachableError, UsageError} from '../errors.js'
 import {waitFor} from '../util/time.js'
-import {CLUSTER_MEMBER_ERL_ARGS} from './cluster-base.js'
+import {CLUSTER_MEMBER_ERL_ARGS, PRIVATE_NODE_ERL_ARGS} from './cluster-base.js'
 import {amqpAnswers, freePort, managementAnswers, portInUse} from './probe.js'
 import {belongsToNode, isAlive, nodeProcesses, sendSignal} from './process.js'
 import {type BrokerRecord, type LocalNodeFacts, RecordedBroker, type StartOptions, type StopOptions} from './types.js'
@@ -56,6 +56,7 @@ export function nodeEnv(facts: LocalNodeFacts, base: NodeJS.ProcessEnv = process
   const d = facts.dataDir
   const erlArgs = [
     '-kernel inet_dist_use_interface {127,0,0,1}',
+    PRIVATE_NODE_ERL_ARGS,
     ...(facts.netTicktime ? [`-kernel net_ticktime ${facts.netTicktime}`] : []),
     ...(facts.netTicktime ? [CLUSTER_MEMBER_ERL_ARGS] : []),
     ...(facts.distSourceIp

@@ -83,7 +83,11 @@ describe('container runtime configuration', () => {
       {container: 5672, host: 41000},
       {container: 15672, host: 41001},
     ])
-    expect(spec.env).toEqual({RABBITMQ_DEFAULT_USER: 'evt', RABBITMQ_DEFAULT_PASS: 'pw'})
+    expect(spec.env).toEqual({
+      RABBITMQ_DEFAULT_USER: 'evt',
+      RABBITMQ_DEFAULT_PASS: 'pw',
+      RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '+stbt u',
+    })
     expect(spec.labels['evt.broker']).toBe('ci')
     expect(spec.labels['evt.run']).toMatch(/^[0-9a-f]{12}$/)
     expect(spec.name).toMatch(/^evt-ci-[0-9a-f]{6}$/)
@@ -175,6 +179,8 @@ describe('local node isolation', () => {
       RABBITMQ_MNESIA_BASE: '/tmp/evt-x/mnesia',
     })
     expect(env.RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS).toContain('{127,0,0,1}')
+    // schedulers not pinned: several nodes on one machine would all queue on its first core
+    expect(env.RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS).toContain('+stbt u')
   })
   it('listens on loopback with its own user and management port', () => {
     const conf = nodeConfig(facts, 'evt', 'pw')
