@@ -35,7 +35,7 @@ export interface PublishCommandFlags {
 
 const USAGE = 'Usage: evt publish TYPE... [--count N] (or --all). List the types with `evt events`'
 
-/** `evt publish` minus oclif: flags in, summary and its human text out. */
+/** `evt publish` minus oclif: flags in, summary and its human text out (no text under --json). */
 export async function runPublishCommand(input: {
   names: string[]
   flags: PublishCommandFlags
@@ -91,7 +91,7 @@ export async function runPublishCommand(input: {
     bar.stop()
     interrupts.dispose()
   })
-  return {summary, text: formatPublishSummary(summary), problem: publishProblems(summary)}
+  return {summary, text: input.json ? '' : formatPublishSummary(summary), problem: publishProblems(summary)}
 }
 
 async function readOverrides(flags: PublishCommandFlags): Promise<Overrides | undefined> {
@@ -164,5 +164,5 @@ async function replayCommand(input: {
     bar.stop()
     interrupts.dispose()
   })
-  return {summary, text: formatPublishSummary(summary), problem: publishProblems(summary)}
+  return {summary, text: input.json ? '' : formatPublishSummary(summary), problem: publishProblems(summary)}
 }
