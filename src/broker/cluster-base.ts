@@ -264,3 +264,9 @@ export abstract class ClusterBroker<R extends BrokerRecord = BrokerRecord> exten
     return index
   }
 }
+
+/** Like Promise.all, but waits for every promise to settle before it rejects with the first failure. */
+export async function settleAll(promises: Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(promises)).find((r): r is PromiseRejectedResult => r.status === 'rejected')
+  if (failed) throw failed.reason
+}

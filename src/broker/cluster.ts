@@ -6,7 +6,7 @@ import {join} from 'node:path'
 import {buildAmqpUrl} from '../config/url.js'
 import {UnreachableError, UsageError} from '../errors.js'
 import {waitFor} from '../util/time.js'
-import {CLUSTER_NET_TICKTIME, ClusterBroker, clusterConfigLines, validateNodeCount} from './cluster-base.js'
+import {CLUSTER_NET_TICKTIME, ClusterBroker, clusterConfigLines, settleAll, validateNodeCount} from './cluster-base.js'
 import {findRabbitmqBinDir, LocalBroker, nodeConfig, noRabbitmqError, startEpmd, stopEpmd} from './local.js'
 import {freePort, portInUse} from './probe.js'
 import {isAlive, nodeProcesses, sendSignal} from './process.js'
@@ -143,7 +143,8 @@ export class LocalCluster extends ClusterBroker<BrokerRecord & {cluster: Cluster
   }
 
   async startDownNodes(running: boolean[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    await Promise.all(
+    // Every launch settles before a failure is thrown: the caller's cleanup must not race a node still starting.
+    await settleAll(
       this.members.map(async (m, i) => {
         if (running[i]) return
         await m.kill()

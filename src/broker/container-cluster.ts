@@ -2,7 +2,7 @@ import {randomBytes} from 'node:crypto'
 import {buildAmqpUrl} from '../config/url.js'
 import {UnreachableError} from '../errors.js'
 import {waitFor} from '../util/time.js'
-import {ClusterBroker, clusterConfigLines, validateNodeCount} from './cluster-base.js'
+import {ClusterBroker, clusterConfigLines, settleAll, validateNodeCount} from './cluster-base.js'
 import {ContainerBroker, containerHost, containerStartError, defaultImage} from './container.js'
 import {
   connectNetwork,
@@ -179,7 +179,8 @@ export class ContainerCluster extends ClusterBroker<ContainerClusterRecord> {
   }
 
   async startDownNodes(running: boolean[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    await Promise.all(
+    // Every start settles before a failure is thrown: the caller's cleanup must not race a member still starting.
+    await settleAll(
       this.members.map(async (m, i) => {
         if (running[i]) return
         const id = await this.id(i + 1)

@@ -386,6 +386,8 @@ async function resumeCluster(options: UpOptions, cluster: ClusterBroker): Promis
   try {
     await cluster.startDownNodes(running, options.timeoutMs ?? 90_000, options.signal)
   } catch (err) {
+    // The record says stopped: so it is, every node (those this attempt started too), with the data kept.
+    await cluster.stop({keepData: true}).catch(() => undefined)
     await writeBrokerRecord(options.home, {...cluster.record, state: 'stopped', owner: undefined})
     throw err
   }

@@ -1,0 +1,68 @@
+import {existsSync} from 'node:fs'
+import {appendFile, mkdtemp, readFile, rm} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {findRabbitmqBinDir} from '../../src/broker/local.js'
+import {runCli} from '../helpers/cli.js'
+import {processesWithEnv} from '../helpers/processes.js'
+
+/**
+ * `evt up --nodes 3` through the CLI: stopped with --keep-data it resumes on its data; a resume that fails
+ * leaves every node stopped (none the attempt had started still running) and says so in the record.
+ */
+let home: string
+beforeAll(async () => {
+  home = await mkdtemp(join(tmpdir(), 'evt-clic-'))
+})
+afterAll(async () => {
+  await runCli(['down', '--name', 'kc'], {env: {EVT_HOME: home}})
+  await rm(home, {recursive: true, force: true})
+})
+
+interface ClusterRecord {
+  state?: string
+  cluster: {dataDir: string; epmdMarker: string; nodes: {nodeName: string; dataDir: string}[]}
+}
+
+describe.skipIf(findRabbitmqBinDir() === undefined)('evt up --nodes 3, down --keep-data, up again', () => {
+  it('resumes on its data; a failed resume stops every node and records it stopped; down removes it all', async () => {
+    const env = {EVT_HOME: home}
+    const up = await runCli(['up', '--runtime', 'local', '--nodes', '3', '--name', 'kc', '--json'], {env})
+    expect(up.code, up.stderr).toBe(0)
+    const record = async () => JSON.parse(await readFile(join(home, 'brokers', 'kc.json'), 'utf8')) as ClusterRecord
+    const {cluster} = await record()
+    const names = [...cluster.nodes.map((n) => n.nodeName), cluster.epmdMarker]
+    const left = () => names.flatMap((n) => processesWithEnv(`RABBITMQ_NODENAME=${n}`))
+    expect(left().length).toBeGreaterThan(3)
+
+    const kept = await runCli(['down', '--name', 'kc', '--keep-data', '--json'], {env})
+    expect(kept.code, kept.stderr).toBe(0)
+    expect(JSON.parse(kept.stdout)).toMatchObject({stopped: true, keptData: true})
+    expect(left()).toEqual([])
+
+    const resumed = await runCli(['up', '--name', 'kc', '--json'], {env})
+    expect(resumed.code, resumed.stderr).toBe(0)
+    expect(JSON.parse(resumed.stdout)).toMatchObject({status: 'resumed'})
+    // Provisioned on the first up: the topology is still there after the resume.
+    const status = await runCli(['status', '--name', 'kc', '--json'], {env})
+    expect(status.code, status.stderr).toBe(0)
+    expect(JSON.stringify(JSON.parse(status.stdout))).toContain('ecommerce')
+
+    expect((await runCli(['down', '--name', 'kc', '--keep-data'], {env})).code).toBe(0)
+    // Node 2 cannot start any more: its config has a line RabbitMQ rejects.
+    await appendFile(join(cluster.nodes[1].dataDir, 'rabbitmq.conf'), 'no_such_setting = 1\n')
+    const failed = await runCli(['up', '--name', 'kc', '--json'], {env})
+    expect(failed.code, failed.stdout + failed.stderr).toBe(3)
+    expect(JSON.parse(failed.stdout).error.message).toMatch(/node/)
+    // Nodes 1 and 3 did start in that attempt: they are stopped again, not left running.
+    expect(left()).toEqual([])
+    expect((await record()).state).toBe('stopped')
+
+    const down = await runCli(['down', '--name', 'kc'], {env})
+    expect(down.code, down.stderr).toBe(0)
+    expect(left()).toEqual([])
+    expect(existsSync(cluster.dataDir)).toBe(false)
+    expect(existsSync(join(home, 'brokers', 'kc.json'))).toBe(false)
+  }, 300_000)
+})
