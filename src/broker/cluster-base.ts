@@ -265,8 +265,30 @@ export abstract class ClusterBroker<R extends BrokerRecord = BrokerRecord> exten
   }
 }
 
-/** Like Promise.all, but waits for every promise to settle before it rejects with the first failure. */
-export async function settleAll(promises: Promise<unknown>[]): Promise<void> {
-  const failed = (await Promise.allSettled(promises)).find((r): r is PromiseRejectedResult => r.status === 'rejected')
-  if (failed) throw failed.reason
+/**
+ * One start per member under a shared abort: the first failure aborts the other starts (a member waiting for peers
+ * that will not come would otherwise wait out its whole timeout), and every start settles before that failure is
+ * thrown, so the caller's cleanup never races a member still starting.
+ */
+export async function startAllOrNone(
+  starts: ((signal: AbortSignal) => Promise<void>)[],
+  outer?: AbortSignal,
+): Promise<void> {
+  const group = new AbortController()
+  const onOuterAbort = () => group.abort(outer?.reason)
+  if (outer?.aborted) onOuterAbort()
+  outer?.addEventListener('abort', onOuterAbort, {once: true})
+  try {
+    const results = await Promise.allSettled(
+      starts.map((start) =>
+        start(group.signal).catch((err: unknown) => {
+          if (!group.signal.aborted) group.abort(err)
+          throw err
+        }),
+      ),
+    )
+    if (results.some((r) => r.status === 'rejected')) throw group.signal.reason
+  } finally {
+    outer?.removeEventListener('abort', onOuterAbort)
+  }
 }

@@ -6,7 +6,13 @@ import {join} from 'node:path'
 import {buildAmqpUrl} from '../config/url.js'
 import {UnreachableError, UsageError} from '../errors.js'
 import {waitFor} from '../util/time.js'
-import {CLUSTER_NET_TICKTIME, ClusterBroker, clusterConfigLines, settleAll, validateNodeCount} from './cluster-base.js'
+import {
+  CLUSTER_NET_TICKTIME,
+  ClusterBroker,
+  clusterConfigLines,
+  startAllOrNone,
+  validateNodeCount,
+} from './cluster-base.js'
 import {findRabbitmqBinDir, LocalBroker, nodeConfig, noRabbitmqError, startEpmd, stopEpmd} from './local.js'
 import {freePort, portInUse} from './probe.js'
 import {isAlive, nodeProcesses, sendSignal} from './process.js'
@@ -83,14 +89,14 @@ export class LocalCluster extends ClusterBroker<BrokerRecord & {cluster: Cluster
     const deadline = Date.now() + timeoutMs
     await startEpmd(this.facts.nodes[0])
     let spawned = 0
-    const bootOne = async (m: LocalBroker, i: number) => {
+    const bootOne = async (m: LocalBroker, i: number, signal: AbortSignal) => {
       const afterSpawn = async () => {
         if (++spawned === this.size) await onSpawn?.()
       }
       try {
         await m.launch(Math.max(5000, deadline - Date.now()), signal, afterSpawn)
       } catch (err) {
-        if (signal?.aborted || Date.now() > deadline - 5000) throw err
+        if (signal.aborted || Date.now() > deadline - 5000) throw err
         // A fresh node that failed half-way through joining starts again from an empty database.
         if (options.fresh) await rm(join(m.facts.dataDir, 'mnesia'), {recursive: true, force: true})
         try {
@@ -104,7 +110,10 @@ export class LocalCluster extends ClusterBroker<BrokerRecord & {cluster: Cluster
         }
       }
     }
-    await Promise.all(this.members.map((m, i) => bootOne(m, i)))
+    await startAllOrNone(
+      this.members.map((m, i) => (group) => bootOne(m, i, group)),
+      signal,
+    )
     await this.launchFormed(Math.max(1000, deadline - Date.now()), signal, `${this.facts.dataDir}/n*/log`)
     await this.enableFeatureFlags()
   }
@@ -143,13 +152,13 @@ export class LocalCluster extends ClusterBroker<BrokerRecord & {cluster: Cluster
   }
 
   async startDownNodes(running: boolean[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    // Every launch settles before a failure is thrown: the caller's cleanup must not race a node still starting.
-    await settleAll(
-      this.members.map(async (m, i) => {
+    await startAllOrNone(
+      this.members.map((m, i) => async (group) => {
         if (running[i]) return
         await m.kill()
-        await m.launch(timeoutMs, signal)
+        await m.launch(timeoutMs, group)
       }),
+      signal,
     )
     await this.launchFormed(timeoutMs, signal, `${this.facts.dataDir}/n*/log`)
   }

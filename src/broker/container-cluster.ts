@@ -2,7 +2,7 @@ import {randomBytes} from 'node:crypto'
 import {buildAmqpUrl} from '../config/url.js'
 import {UnreachableError} from '../errors.js'
 import {waitFor} from '../util/time.js'
-import {ClusterBroker, clusterConfigLines, settleAll, validateNodeCount} from './cluster-base.js'
+import {ClusterBroker, clusterConfigLines, startAllOrNone, validateNodeCount} from './cluster-base.js'
 import {ContainerBroker, containerHost, containerStartError, defaultImage} from './container.js'
 import {
   connectNetwork,
@@ -179,9 +179,8 @@ export class ContainerCluster extends ClusterBroker<ContainerClusterRecord> {
   }
 
   async startDownNodes(running: boolean[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    // Every start settles before a failure is thrown: the caller's cleanup must not race a member still starting.
-    await settleAll(
-      this.members.map(async (m, i) => {
+    await startAllOrNone(
+      this.members.map((m, i) => async (group) => {
         if (running[i]) return
         const id = await this.id(i + 1)
         // A member still cut off (a paused minority) would start where it cannot find the others.
@@ -189,8 +188,9 @@ export class ContainerCluster extends ClusterBroker<ContainerClusterRecord> {
         // Down but running (a hung node): start it afresh on its data.
         if ((await inspectContainer(id))?.State.Running) await stopContainer(id, 10)
         await startExisting(id)
-        await m.waitReady(timeoutMs, signal)
+        await m.waitReady(timeoutMs, group)
       }),
+      signal,
     )
     await this.launchFormed(timeoutMs, signal, 'the containers (`docker logs`)')
   }
