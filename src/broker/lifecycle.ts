@@ -19,7 +19,7 @@ import {ClusterBroker} from './cluster-base.js'
 import {ContainerBroker, prepareContainer, removeUnrecordedContainers} from './container.js'
 import {prepareContainerCluster} from './container-cluster.js'
 import {attachBroker, selectClusterRuntime, selectRuntime, startBroker} from './index.js'
-import {LocalBroker, prepareLocal} from './local.js'
+import {LocalBroker, launchFresh, prepareLocal} from './local.js'
 import {isSameProcess, processStartTime} from './process.js'
 import {type Broker, type BrokerRecord, isContainerCluster, type RuntimeChoice, type RuntimeKind} from './types.js'
 
@@ -249,7 +249,8 @@ async function upLocal(options: UpOptions): Promise<UpResult> {
     const b = broker
     await writeBrokerRecord(home, {...b.record, state: 'starting', owner: me()})
     const started = Date.now()
-    await b.launch(options.timeoutMs ?? 60_000, options.signal, async () => {
+    // Written at each spawn: a relaunch on new ports (one was taken) is recorded with them.
+    await launchFresh(b, options, options.timeoutMs ?? 60_000, options.signal, async () => {
       await writeBrokerRecord(home, {...b.record, state: 'starting', owner: me()})
     })
     b.record.readySeconds = (Date.now() - started) / 1000

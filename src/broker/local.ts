@@ -97,6 +97,14 @@ function readVmPid(facts: LocalNodeFacts): number | undefined {
   }
 }
 
+/** The node could not listen on a port evt had found free: another program took it in between. */
+export class PortTakenError extends UnreachableError {}
+
+/** Whether the node's logs say it died because one of its ports was taken. */
+function lostAPort(facts: LocalNodeFacts): boolean {
+  return /eaddrinuse|dist_port_already_used/.test(logTail(facts, 40))
+}
+
 function logTail(facts: LocalNodeFacts, lines = 8): string {
   for (const file of [
     join(facts.dataDir, 'log', 'launcher.log'),
@@ -128,6 +136,25 @@ export class LocalBroker extends RecordedBroker<BrokerRecord & {local: LocalNode
 
   get facts(): LocalNodeFacts {
     return this.record.local
+  }
+
+  /** New free ports for all but those asked for, in the facts, the URLs and the node's config (not launched). */
+  async choosePortsAgain(asked: {amqpPort?: number; managementPort?: number}): Promise<void> {
+    const {facts, record} = this
+    facts.ports = {
+      amqp: asked.amqpPort ?? (await freePort()),
+      management: asked.managementPort ?? (await freePort()),
+      dist: await freePort(),
+      epmd: await freePort(),
+    }
+    Object.assign(record, nodeUrls(facts, record.username ?? '', record.password ?? ''))
+    await writeFile(
+      join(facts.dataDir, 'rabbitmq.conf'),
+      nodeConfig(facts, record.username ?? '', record.password ?? ''),
+      {
+        mode: 0o600,
+      },
+    )
   }
 
   /**
@@ -171,8 +198,15 @@ export class LocalBroker extends RecordedBroker<BrokerRecord & {local: LocalNode
     }
     if (!ok) {
       const tail = logTail(facts)
+      const portTaken = exited && lostAPort(facts)
       await this.kill()
       await stopOwnEpmd(facts)
+      if (portTaken) {
+        throw new PortTakenError(
+          `the RabbitMQ node could not listen on one of its ports (${Object.values(facts.ports).join(', ')}): another program took it`,
+          tail ? `Its log ends with:\n${tail}` : `Look in ${facts.dataDir}/log`,
+        )
+      }
       throw new UnreachableError(
         exited
           ? 'the RabbitMQ node exited while starting'
@@ -421,8 +455,7 @@ export async function prepareLocal(options: StartOptions = {}): Promise<LocalBro
   const record: BrokerRecord & {local: LocalNodeFacts} = {
     name,
     runtime: 'local',
-    amqpUrl: buildAmqpUrl({protocol: 'amqp', host: '127.0.0.1', port: amqp, username, password}),
-    managementUrl: `http://${encodeURIComponent(username)}:${encodeURIComponent(password)}@127.0.0.1:${management}`,
+    ...nodeUrls(facts, username, password),
     username,
     password,
     startedAt: new Date().toISOString(),
@@ -431,12 +464,40 @@ export async function prepareLocal(options: StartOptions = {}): Promise<LocalBro
   return new LocalBroker(record, options.detached ?? false)
 }
 
+/**
+ * Launch a fresh node; if another program takes one of the ports evt chose before the node binds it, choose new
+ * ones (never the ports asked for) and launch again, up to three attempts. onSpawn sees the ports of each attempt.
+ */
+export async function launchFresh(
+  broker: LocalBroker,
+  asked: {amqpPort?: number; managementPort?: number},
+  timeoutMs?: number,
+  signal?: AbortSignal,
+  onSpawn?: () => Promise<void>,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await broker.launch(timeoutMs, signal, onSpawn)
+    } catch (err) {
+      if (!(err instanceof PortTakenError) || attempt === 3) throw err
+      await broker.choosePortsAgain(asked)
+    }
+  }
+}
+
+function nodeUrls(facts: LocalNodeFacts, username: string, password: string) {
+  return {
+    amqpUrl: buildAmqpUrl({protocol: 'amqp', host: '127.0.0.1', port: facts.ports.amqp, username, password}),
+    managementUrl: `http://${encodeURIComponent(username)}:${encodeURIComponent(password)}@127.0.0.1:${facts.ports.management}`,
+  }
+}
+
 export async function startLocal(options: StartOptions = {}): Promise<LocalBroker> {
   const broker = await prepareLocal(options)
   if (!options.detached) broker.watch()
   const started = Date.now()
   try {
-    await broker.launch(options.timeoutMs, options.signal)
+    await launchFresh(broker, options, options.timeoutMs, options.signal)
   } catch (err) {
     await broker.stop()
     throw err

@@ -1,8 +1,9 @@
 import {existsSync} from 'node:fs'
+import {createServer} from 'node:net'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {connectAmqp} from '../../src/amqp/connect.js'
 import {startBroker} from '../../src/broker/index.js'
-import type {LocalBroker} from '../../src/broker/local.js'
+import {type LocalBroker, launchFresh, prepareLocal} from '../../src/broker/local.js'
 import {amqpAnswers} from '../../src/broker/probe.js'
 import {portClosed, processesWithEnv} from '../helpers/processes.js'
 
@@ -92,5 +93,23 @@ describe('local runtime lifecycle', () => {
     expect(await portClosed(ports.management), 'management port').toBe(true)
     expect(await portClosed(ports.epmd), 'epmd port').toBe(true)
     expect(existsSync(dataDir), 'data folder').toBe(false)
+  })
+})
+
+describe('a port evt chose is taken before the node binds it', () => {
+  it('the node is launched again on new ports, and the record and URLs say which', async () => {
+    const broker = await prepareLocal({name: 'taken'})
+    const taken = broker.facts.ports.dist
+    const holder = createServer()
+    await new Promise<void>((resolve) => holder.listen(taken, '127.0.0.1', resolve))
+    try {
+      await launchFresh(broker, {})
+      expect(broker.facts.ports.dist).not.toBe(taken)
+      expect(broker.amqpUrl).toContain(`:${broker.facts.ports.amqp}`)
+      expect(await amqpAnswers('127.0.0.1', broker.facts.ports.amqp)).toBe(true)
+    } finally {
+      holder.close()
+      await broker.stop()
+    }
   })
 })
