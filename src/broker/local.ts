@@ -147,14 +147,9 @@ export class LocalBroker extends RecordedBroker<BrokerRecord & {local: LocalNode
       dist: await freePort(),
       epmd: await freePort(),
     }
-    Object.assign(record, nodeUrls(facts, record.username ?? '', record.password ?? ''))
-    await writeFile(
-      join(facts.dataDir, 'rabbitmq.conf'),
-      nodeConfig(facts, record.username ?? '', record.password ?? ''),
-      {
-        mode: 0o600,
-      },
-    )
+    const [username, password] = [record.username ?? '', record.password ?? '']
+    Object.assign(record, nodeUrls(facts, username, password))
+    await writeFile(join(facts.dataDir, 'rabbitmq.conf'), nodeConfig(facts, username, password), {mode: 0o600})
   }
 
   /**
@@ -480,6 +475,8 @@ export async function launchFresh(
       return await broker.launch(timeoutMs, signal, onSpawn)
     } catch (err) {
       if (!(err instanceof PortTakenError) || attempt === 3) throw err
+      // New ports cannot help when the one taken is a port the user asked for.
+      for (const port of [asked.amqpPort, asked.managementPort]) if (port && (await portInUse(port))) throw err
       await broker.choosePortsAgain(asked)
     }
   }
