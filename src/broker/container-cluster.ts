@@ -87,11 +87,6 @@ export class ContainerCluster extends ClusterBroker<ContainerClusterRecord> {
    */
   async launch(timeoutMs = 180_000, signal?: AbortSignal, onCreated?: () => Promise<void>): Promise<void> {
     const deadline = Date.now() + timeoutMs
-    // One member failing stops the others' starts too, and nothing is removed before every start has settled:
-    // a container created after the removal would outlive it (and keep the network in use).
-    const members = new AbortController()
-    const onAbort = () => members.abort(signal?.reason)
-    signal?.addEventListener('abort', onAbort, {once: true})
     try {
       await createNetwork(this.facts.network, {
         [LABEL_BROKER]: this.name,
@@ -101,31 +96,26 @@ export class ContainerCluster extends ClusterBroker<ContainerClusterRecord> {
         throw containerStartError(err, this.facts.image)
       })
       let created = 0
-      const started = await Promise.allSettled(
-        this.members.map((m) =>
-          m
-            .launch({
+      // Nothing is removed before every start has settled: a container created after the removal would outlive it
+      // (and keep the network in use).
+      await startAllOrNone(
+        this.members.map(
+          (m) => (group) =>
+            m.launch({
               timeoutMs: Math.max(5000, deadline - Date.now()),
-              signal: members.signal,
+              signal: group,
               onCreated: async () => {
                 if (++created === this.size) await onCreated?.()
               },
-            })
-            .catch((err) => {
-              members.abort(err)
-              throw err
             }),
         ),
+        signal,
       )
-      const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected')
-      if (failed) throw signal?.aborted ? signal.reason : failed.reason
       await this.launchFormed(Math.max(1000, deadline - Date.now()), signal, 'the containers (`docker logs`)')
       await this.enableFeatureFlags()
     } catch (err) {
       await this.removeAll().catch(() => undefined)
       throw err
-    } finally {
-      signal?.removeEventListener('abort', onAbort)
     }
   }
 
