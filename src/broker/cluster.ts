@@ -89,33 +89,44 @@ export class LocalCluster extends ClusterBroker<BrokerRecord & {cluster: Cluster
     const deadline = Date.now() + timeoutMs
     await startEpmd(this.facts.nodes[0])
     let spawned = 0
-    const bootOne = async (m: LocalBroker, i: number, signal: AbortSignal) => {
-      const afterSpawn = async () => {
-        if (++spawned === this.size) await onSpawn?.()
-      }
-      try {
-        await m.launch(Math.max(5000, deadline - Date.now()), signal, afterSpawn)
-      } catch (err) {
-        if (signal.aborted || Date.now() > deadline - 5000) throw err
-        // A fresh node that failed half-way through joining starts again from an empty database.
-        if (options.fresh) await rm(join(m.facts.dataDir, 'mnesia'), {recursive: true, force: true})
-        try {
-          await m.launch(Math.max(5000, deadline - Date.now()), signal)
-        } catch (again) {
-          const hint = again instanceof UnreachableError ? again.hint : undefined
-          throw new UnreachableError(
-            `node ${i + 1} of the cluster did not start (twice): ${(again as Error).message}`,
-            hint ?? `Look in ${m.facts.dataDir}/log`,
-          )
-        }
-      }
+    const afterSpawn = async () => {
+      if (++spawned === this.size) await onSpawn?.()
     }
     await startAllOrNone(
-      this.members.map((m, i) => (group) => bootOne(m, i, group)),
+      this.members.map((_, i) => (group) => this.bootMember(i, deadline, group, {fresh: options.fresh, afterSpawn})),
       signal,
     )
     await this.launchFormed(Math.max(1000, deadline - Date.now()), signal, `${this.facts.dataDir}/n*/log`)
     await this.enableFeatureFlags()
+  }
+
+  /**
+   * Boot member i (0-based) on its data, tried once more when it fails: parallel boots on 2 cores rarely
+   * lose one node, and a fresh or resumed cluster must not fail for that.
+   */
+  private async bootMember(
+    i: number,
+    deadline: number,
+    signal: AbortSignal,
+    options: {fresh?: boolean; afterSpawn?: () => Promise<void>} = {},
+  ): Promise<void> {
+    const m = this.members[i]
+    try {
+      await m.launch(Math.max(5000, deadline - Date.now()), signal, options.afterSpawn)
+    } catch (err) {
+      if (signal.aborted || Date.now() > deadline - 5000) throw err
+      // A fresh node that failed half-way through joining starts again from an empty database.
+      if (options.fresh) await rm(join(m.facts.dataDir, 'mnesia'), {recursive: true, force: true})
+      try {
+        await m.launch(Math.max(5000, deadline - Date.now()), signal)
+      } catch (again) {
+        const hint = again instanceof UnreachableError ? again.hint : undefined
+        throw new UnreachableError(
+          `node ${i + 1} of the cluster did not start (twice): ${(again as Error).message}`,
+          hint ?? `Look in ${m.facts.dataDir}/log`,
+        )
+      }
+    }
   }
 
   /** SIGKILL one node (nothing restarts it). */
@@ -152,15 +163,16 @@ export class LocalCluster extends ClusterBroker<BrokerRecord & {cluster: Cluster
   }
 
   async startDownNodes(running: boolean[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    const deadline = Date.now() + timeoutMs
     await startAllOrNone(
       this.members.map((m, i) => async (group) => {
         if (running[i]) return
         await m.kill()
-        await m.launch(timeoutMs, group)
+        await this.bootMember(i, deadline, group)
       }),
       signal,
     )
-    await this.launchFormed(timeoutMs, signal, `${this.facts.dataDir}/n*/log`)
+    await this.launchFormed(Math.max(1000, deadline - Date.now()), signal, `${this.facts.dataDir}/n*/log`)
   }
 
   /** SIGKILL every node, then start them all again on their data. */

@@ -385,7 +385,8 @@ async function resumeCluster(options: UpOptions, cluster: ClusterBroker): Promis
   const started = Date.now()
   await writeBrokerRecord(options.home, {...cluster.record, state: 'starting', owner: me()})
   try {
-    await cluster.startDownNodes(running, options.timeoutMs ?? 90_000, options.signal)
+    // A resume boots as many nodes as a fresh start: the same deadline.
+    await cluster.startDownNodes(running, options.timeoutMs ?? 180_000, options.signal)
   } catch (err) {
     // The record says stopped: so it is, every node (those this attempt started too), with the data kept.
     await cluster.stop({keepData: true}).catch(() => undefined)

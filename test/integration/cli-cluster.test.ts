@@ -31,7 +31,7 @@ describe.skipIf(findRabbitmqBinDir() === undefined)('evt up --nodes 3, down --ke
     // Three nodes booting on a loaded 2-core runner can take minutes.
     const slow = {env, timeoutMs: 240_000}
     const up = await runCli(['up', '--runtime', 'local', '--nodes', '3', '--name', 'kc', '--json'], slow)
-    expect(up.code, up.stderr).toBe(0)
+    expect(up.code, up.stdout + up.stderr).toBe(0)
     const record = async () => JSON.parse(await readFile(join(home, 'brokers', 'kc.json'), 'utf8')) as ClusterRecord
     const {cluster} = await record()
     const names = [...cluster.nodes.map((n) => n.nodeName), cluster.epmdMarker]
@@ -44,7 +44,7 @@ describe.skipIf(findRabbitmqBinDir() === undefined)('evt up --nodes 3, down --ke
     expect(left()).toEqual([])
 
     const resumed = await runCli(['up', '--name', 'kc', '--json'], slow)
-    expect(resumed.code, resumed.stderr).toBe(0)
+    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0)
     expect(JSON.parse(resumed.stdout)).toMatchObject({status: 'resumed'})
     // Provisioned on the first up: the topology is still there after the resume.
     const status = await runCli(['status', '--name', 'kc', '--json'], {env})
