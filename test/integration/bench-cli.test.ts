@@ -40,7 +40,7 @@ describe('evt bench', () => {
       ],
       {env},
     )
-    expect(r.code, r.stderr).toBe(0)
+    expect(r.code, r.stdout + r.stderr).toBe(0)
     const report = JSON.parse(r.stdout)
     expect(report.counts).toEqual({published: 2000, confirmed: 2000, nacked: 0, consumed: 2000})
     expect(report.settings).toMatchObject({producers: 2, consumers: 2, confirm: 100, persistent: true, count: 2000})
@@ -64,7 +64,7 @@ describe('evt bench', () => {
     const r = await runCli(['bench', '--count', '500', '--expect-publish-rate', '100000000', '--expect-p99', '60000'], {
       env,
     })
-    expect(r.code, r.stderr).toBe(1)
+    expect(r.code, r.stdout + r.stderr).toBe(1)
     expect(r.stderr).toMatch(/publish rate [\d,]+ msg\/s is below --expect-publish-rate 100,000,000/)
     expect(r.stderr).not.toMatch(/p99/)
     // the report is still printed for a person
@@ -121,7 +121,7 @@ describe('evt bench', () => {
 
   it.skipIf(!existsSync('fixtures/events'))('sends catalogue events with --event (needs fixtures/events)', async () => {
     const r = await runCli(['bench', '--count', '300', '--event', 'order.created', '--json'], {env})
-    expect(r.code, r.stderr).toBe(0)
+    expect(r.code, r.stdout + r.stderr).toBe(0)
     const report = JSON.parse(r.stdout)
     expect(report.payload).toMatchObject({kind: 'event'})
     expect(report.payload.event).toMatch(/order\.created$/)

@@ -26,8 +26,8 @@ describe('evt up / status / down', () => {
       runCli(['up', '--runtime', 'local', '--name', 'alpha', '--no-provision', '--json'], {env}),
       runCli(['up', '--runtime', 'local', '--name', 'beta', '--no-provision', '--json'], {env}),
     ])
-    expect(a.code, a.stderr).toBe(0)
-    expect(b.code, b.stderr).toBe(0)
+    expect(a.code, a.stdout + a.stderr).toBe(0)
+    expect(b.code, b.stdout + b.stderr).toBe(0)
     const ra = JSON.parse(a.stdout)
     const rb = JSON.parse(b.stdout)
     expect(ra).toMatchObject({name: 'alpha', runtime: 'local', status: 'started'})
@@ -44,7 +44,7 @@ describe('evt up / status / down', () => {
     expect(again.stdout).not.toMatch(/evt:[0-9a-f]{24}@/)
 
     const status = await runCli(['status', '--name', 'beta', '--json'], {env})
-    expect(status.code, status.stderr).toBe(0)
+    expect(status.code, status.stdout + status.stderr).toBe(0)
     const st = JSON.parse(status.stdout)
     expect(st).toMatchObject({runtime: 'local', source: 'state', node: rb.node})
     expect(st.version).toMatch(/^\d+\.\d+/)

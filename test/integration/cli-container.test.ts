@@ -48,8 +48,8 @@ describe('evt up / status / down on containers', () => {
     ),
     async () => {
       const [ra, rb] = await Promise.all([up('pair-a'), up('pair-b')])
-      expect(ra.code, ra.stderr).toBe(0)
-      expect(rb.code, rb.stderr).toBe(0)
+      expect(ra.code, ra.stdout + ra.stderr).toBe(0)
+      expect(rb.code, rb.stdout + rb.stderr).toBe(0)
       const a = JSON.parse(ra.stdout)
       const b = JSON.parse(rb.stdout)
       expect(a).toMatchObject({name: 'pair-a', runtime: 'container', status: 'started', image: CONTAINER_IMAGE})
@@ -58,14 +58,14 @@ describe('evt up / status / down on containers', () => {
       expect(a.amqpUrl).not.toBe(b.amqpUrl)
 
       const st = await runCli(['status', '--name', 'pair-a'], {env: env()})
-      expect(st.code, st.stderr).toBe(0)
+      expect(st.code, st.stdout + st.stderr).toBe(0)
       expect(st.stdout).toMatch(/runtime\s+container/)
       expect(st.stdout).toContain(`container   ${a.node} (image ${CONTAINER_IMAGE})`)
       expect(st.stdout).toMatch(/version\s+RabbitMQ \d+\.\d+/)
 
       const started = Date.now()
       const da = await down('pair-a')
-      expect(da.code, da.stderr).toBe(0)
+      expect(da.code, da.stdout + da.stderr).toBe(0)
       expect(JSON.parse(da.stdout)).toMatchObject({stopped: true, runtime: 'container', keptData: false})
       expect(Date.now() - started).toBeLessThan(5000)
       expect(await inspectContainer(a.node)).toBeUndefined()
@@ -74,7 +74,7 @@ describe('evt up / status / down on containers', () => {
       // pair-b loses its record (as if its `evt up` was killed before writing it): its labels still find it.
       await rm(join(home, 'brokers', 'pair-b.json'))
       const db = await down('pair-b')
-      expect(db.code, db.stderr).toBe(0)
+      expect(db.code, db.stdout + db.stderr).toBe(0)
       expect(JSON.parse(db.stdout)).toMatchObject({stopped: true, cleanedInterruptedStart: true})
       expect(await inspectContainer(b.node)).toBeUndefined()
     },
@@ -85,7 +85,7 @@ describe('evt up / status / down on containers', () => {
     title('down --keep-data stops the container; the next up resumes the same one with its data and topology'),
     async () => {
       const first = await up('keep')
-      expect(first.code, first.stderr).toBe(0)
+      expect(first.code, first.stdout + first.stderr).toBe(0)
       const rec = await record('keep')
       const conn = await connectAmqp(rec.amqpUrl)
       const ch = await conn.createConfirmChannel()
@@ -97,14 +97,14 @@ describe('evt up / status / down on containers', () => {
       await conn.close().catch(() => undefined)
 
       const d = await down('keep', '--keep-data')
-      expect(d.code, d.stderr).toBe(0)
+      expect(d.code, d.stdout + d.stderr).toBe(0)
       expect(JSON.parse(d.stdout)).toMatchObject({stopped: true, keptData: true})
       const stopped = await inspectContainer(rec.container?.id ?? '')
       expect(stopped?.State.Running).toBe(false)
       expect((await record('keep')).state).toBe('stopped')
 
       const again = await up('keep')
-      expect(again.code, again.stderr).toBe(0)
+      expect(again.code, again.stdout + again.stderr).toBe(0)
       expect(JSON.parse(again.stdout)).toMatchObject({status: 'resumed', node: rec.container?.id.slice(0, 12)})
       expect(await waitForContainer({'evt.broker': 'keep', 'evt.state': home})).toBe(rec.container?.id)
       const c2 = await connectAmqp(rec.amqpUrl)
@@ -145,7 +145,7 @@ describe('evt up / status / down on containers', () => {
       // Still there: nobody removed it (no watchdog for `evt up`: it must outlive its process).
       expect(await inspectContainer(id ?? '')).toBeDefined()
       const again = await up('killed')
-      expect(again.code, again.stderr).toBe(0)
+      expect(again.code, again.stdout + again.stderr).toBe(0)
       expect(['adopted', 'started']).toContain(JSON.parse(again.stdout).status)
       // Exactly one container for the name: the killed start's was adopted or removed, never orphaned.
       const ids = await waitForContainer({'evt.broker': 'killed', 'evt.state': home})
@@ -169,7 +169,7 @@ describe('auto and scenarios on containers', () => {
         timeoutMs: 120_000,
       })
       try {
-        expect(r.code, r.stderr).toBe(0)
+        expect(r.code, r.stdout + r.stderr).toBe(0)
         expect(JSON.parse(r.stdout).runtime).toBe('local')
         const notice = r.stderr.split('\n').find((l) => l.includes('evt/no-such-image:1'))
         expect(notice).toMatch(/Using a local node, not a container: the image evt\/no-such-image:1 is not in Docker/)
@@ -200,7 +200,7 @@ describe('auto and scenarios on containers', () => {
           ],
           {env: {EVT_HOME: scnHome}, timeoutMs: 240_000},
         )
-        expect(r.code, r.stderr).toBe(0)
+        expect(r.code, r.stdout + r.stderr).toBe(0)
         const report = JSON.parse(r.stdout)
         expect(report.broker).toMatchObject({source: 'throwaway', runtime: 'container'})
         expect(report.scenarios[0].status).toBe('passed')

@@ -83,17 +83,17 @@ describe('the packed tarball installed in an empty folder', () => {
   it('runs the CLI from the folder: version, catalogue, up, publish, status, down', async () => {
     expect((await evt(['--version'])).stdout).toMatch(/^evt-rabbitmq\/\d+\.\d+\.\d+ /)
     const events = await evt(['events', 'order.created', '--json'])
-    expect(events.code, events.stderr).toBe(0)
+    expect(events.code, events.stdout + events.stderr).toBe(0)
     expect(JSON.parse(events.stdout).name).toBe('order.created')
 
     const up = await evt(['up', '--runtime', 'local', '--json'])
-    expect(up.code, up.stderr).toBe(0)
+    expect(up.code, up.stdout + up.stderr).toBe(0)
     const port = Number(new URL(JSON.parse(up.stdout).amqpUrl).port)
     const published = await evt(['publish', 'order.created', '--json'])
-    expect(published.code, published.stderr).toBe(0)
+    expect(published.code, published.stdout + published.stderr).toBe(0)
     expect(JSON.parse(published.stdout).totals.confirmed).toBe(1)
     const down = await evt(['down'])
-    expect(down.code, down.stderr).toBe(0)
+    expect(down.code, down.stdout + down.stderr).toBe(0)
     expect(await amqpAnswers('127.0.0.1', port)).toBe(false)
     expect(existsSync(join(project, '.evt', 'nodes', 'default'))).toBe(false)
   })
@@ -144,10 +144,10 @@ describe('the packed tarball installed in an empty folder', () => {
     })
 
     const init = await evt(['init', '--asyncapi', 'harbour.yaml', '--json'], harbour)
-    expect(init.code, init.stderr).toBe(0)
+    expect(init.code, init.stdout + init.stderr).toBe(0)
     expect(JSON.parse(init.stdout)).toMatchObject({name: 'Harbour Ops', events: 3, exchanges: 2, queues: 2})
     const up = await evt(['up', '--runtime', 'local', '--json'], harbour)
-    expect(up.code, up.stderr).toBe(0)
+    expect(up.code, up.stdout + up.stderr).toBe(0)
     expect(JSON.parse(up.stdout).provision.vhosts).toEqual(['harbour'])
 
     const verify = spawn(
@@ -166,17 +166,17 @@ describe('the packed tarball installed in an empty folder', () => {
       await new Promise((r) => setTimeout(r, 25))
     }
     const published = await evt(['publish', 'vessel.arrived', '--count', '2', '--json'], harbour)
-    expect(published.code, published.stderr).toBe(0)
+    expect(published.code, published.stdout + published.stderr).toBe(0)
     expect(JSON.parse(published.stdout).totals.confirmed).toBe(2)
     const checked = {code: await exit, stdout: out, stderr: err}
-    expect(checked.code, checked.stderr).toBe(0)
+    expect(checked.code, checked.stdout + checked.stderr).toBe(0)
     expect(checked.stdout).toContain('2 valid, 0 invalid, 0 unknown')
     expect(await readFile(join(harbour, 'contracts.xml'), 'utf8')).toContain('tests="2"')
 
     const scenario = await evt(['scenario', 'topology', '--json'], harbour)
     expect(scenario.code, scenario.stdout + scenario.stderr).toBe(0)
     const exported = await evt(['events', '--asyncapi', 'exported.yaml', '--json'], harbour)
-    expect(exported.code, exported.stderr).toBe(0)
+    expect(exported.code, exported.stdout + exported.stderr).toBe(0)
     expect(JSON.parse(exported.stdout)).toMatchObject({messages: 3})
     // Shell completion in the project: its event types, its broker, the built-in scenarios.
     const complete = async (words: string[]) => {
@@ -192,7 +192,7 @@ describe('the packed tarball installed in an empty folder', () => {
     expect(await complete(['scenario', 'topo'])).toEqual(['topology'])
 
     const down = await evt(['down'], harbour)
-    expect(down.code, down.stderr).toBe(0)
+    expect(down.code, down.stdout + down.stderr).toBe(0)
     // It installs a package from the registry and starts a node: minutes on a loaded runner.
   }, 360_000)
 })

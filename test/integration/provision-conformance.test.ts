@@ -102,18 +102,18 @@ describe('evt provision conforms to RabbitMQ import (corpus)', async () => {
   it.each(accepted)('%s: same definitions as the management import, then "No changes"', async (name) => {
     const file = join(CORPUS, name)
     const res = await evt(['--file', file, '--json'])
-    expect(res.code, res.stderr).toBe(0)
+    expect(res.code, res.stdout + res.stderr).toBe(0)
     await importInto(b, file)
     expect(await state(a)).toEqual(await state(b))
 
     const again = await evt(['--file', file])
-    expect(again.code, again.stderr).toBe(0)
+    expect(again.code, again.stdout + again.stderr).toBe(0)
     expect(again.stdout).toMatch(/No changes: all \d+ objects are up to date/)
   })
 
   it('amq.* objects are skipped with a note, not refused as a credentials problem', async () => {
     const res = await evt(['--file', join(CORPUS, '02-amq-and-defaults.json')])
-    expect(res.code, res.stderr).toBe(0)
+    expect(res.code, res.stdout + res.stderr).toBe(0)
     expect(res.stdout).toContain(
       'Skipped exchange legacy/amq.topic, exchange legacy/amq.direct, exchange legacy/amq.custom and 1 more: every vhost has the default and amq.* exchanges; RabbitMQ skips them on import.',
     )
@@ -162,7 +162,7 @@ describe('evt provision conforms to RabbitMQ import (corpus)', async () => {
     doc.queues[1].arguments['x-dead-letter-exchange'] = 'work'
     await writeFile(fixed, JSON.stringify(doc))
     const rerun = await evt(['--file', fixed, '--json'])
-    expect(rerun.code, rerun.stderr).toBe(0)
+    expect(rerun.code, rerun.stdout + rerun.stderr).toBe(0)
     const out = JSON.parse(rerun.stdout)
     // Only what the failed run had not applied: the fixed queue and the two bindings.
     expect(out.counts).toMatchObject({created: 3, unchanged: 3})

@@ -53,7 +53,7 @@ function sortKeys(v: unknown): unknown {
 describe('evt provision against a private node', () => {
   it('--dry-run plans every object and touches nothing', async () => {
     const res = await cli(['provision', '--dry-run', '--json'])
-    expect(res.code, res.stderr).toBe(0)
+    expect(res.code, res.stdout + res.stderr).toBe(0)
     const out = JSON.parse(res.stdout)
     expect(out.dryRun).toBe(true)
     expect(out.counts.created).toBeGreaterThan(100)
@@ -64,7 +64,7 @@ describe('evt provision against a private node', () => {
 
   it('a fresh provision creates every object of every seed system', async () => {
     const res = await cli(['provision', '--json'])
-    expect(res.code, res.stderr).toBe(0)
+    expect(res.code, res.stdout + res.stderr).toBe(0)
     const out = JSON.parse(res.stdout)
     expect(out.changed).toBe(true)
     expect(out.counts.unchanged).toBe(0)
@@ -93,7 +93,7 @@ describe('evt provision against a private node', () => {
 
   it('a second run changes nothing and says so', async () => {
     const res = await cli(['provision'])
-    expect(res.code, res.stderr).toBe(0)
+    expect(res.code, res.stdout + res.stderr).toBe(0)
     expect(res.stdout).toMatch(/No changes: all \d+ objects are up to date/)
     expect(res.stderr).not.toContain('Generated a password')
     const json = JSON.parse((await cli(['provision', '--json'])).stdout)
@@ -146,7 +146,7 @@ describe('evt provision against a private node', () => {
     expect(ex.type).toBe('fanout')
 
     const forced = await cli(['provision', '--force', '--yes', '--json'])
-    expect(forced.code, forced.stderr).toBe(0)
+    expect(forced.code, forced.stdout + forced.stderr).toBe(0)
     const out = JSON.parse(forced.stdout)
     expect(out.objects).toContainEqual(
       expect.objectContaining({kind: 'exchange', name: 'customers/customer_events', action: 'recreated'}),
@@ -198,7 +198,7 @@ describe('evt provision against a private node', () => {
     }
     await writeFile(b, JSON.stringify({...queueAndBinding, exchanges: [{name: 'x', vhost: 'extra', type: 'direct'}]}))
     const first = await cli(['provision', '--file', a, '--file', b, '--json'])
-    expect(first.code, first.stderr).toBe(0)
+    expect(first.code, first.stdout + first.stderr).toBe(0)
     // vhost, exchange, policy, queue, binding (the acting user's permission on the new vhost is the broker's doing)
     expect(JSON.parse(first.stdout).counts).toMatchObject({created: 5, updated: 0})
     expect((await api.get<{definition: unknown}>('/policies/extra/cap')).definition).toEqual({'max-length': 10})
@@ -231,7 +231,7 @@ describe('evt provision against a private node', () => {
   it('--delete-guest removes guest when another administrator remains', async () => {
     await api.put('/users/guest', {password: 'guest', tags: 'administrator'})
     const res = await cli(['provision', '--delete-guest', '--json'])
-    expect(res.code, res.stderr).toBe(0)
+    expect(res.code, res.stdout + res.stderr).toBe(0)
     expect(JSON.parse(res.stdout).guest).toBe('deleted')
     const users = (await api.get<{name: string}[]>('/users')).map((u) => u.name)
     expect(users).not.toContain('guest')
@@ -240,16 +240,16 @@ describe('evt provision against a private node', () => {
   it('export → provision into a fresh node (started by evt up --no-provision) reproduces the same definitions', async () => {
     const exportFile = join(home, 'export.json')
     const exported = await cli(['provision', '--export', exportFile])
-    expect(exported.code, exported.stderr).toBe(0)
+    expect(exported.code, exported.stdout + exported.stderr).toBe(0)
 
     const bEnv = {EVT_HOME: home, EVT_BROKER: 'it-b'}
     const up = await runCli(['up', '--runtime', 'local', '--no-provision', '--json'], {env: bEnv})
-    expect(up.code, up.stderr).toBe(0)
+    expect(up.code, up.stdout + up.stderr).toBe(0)
     const upJson = JSON.parse(up.stdout)
     expect(upJson.provision).toBeUndefined()
 
     const res = await runCli(['provision', '--file', exportFile, '--json'], {env: bEnv})
-    expect(res.code, res.stderr).toBe(0)
+    expect(res.code, res.stdout + res.stderr).toBe(0)
 
     const record = JSON.parse(await readFile(join(home, 'brokers', 'it-b.json'), 'utf8'))
     const a = await definitions()
@@ -272,7 +272,7 @@ describe('evt provision against a private node', () => {
 
     // `evt up` on the running broker provisions the fixture: already there, nothing changes.
     const again = await runCli(['up', '--runtime', 'local', '--json'], {env: bEnv})
-    expect(again.code, again.stderr).toBe(0)
+    expect(again.code, again.stdout + again.stderr).toBe(0)
     expect(JSON.parse(again.stdout).provision).toMatchObject({changed: false, created: 0, updated: 0})
   })
 })

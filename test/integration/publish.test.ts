@@ -130,7 +130,7 @@ describe('publishing through the provisioned topology', () => {
     expect(summary.ok).toBe(false)
 
     const res = await cli(['order.created', '-n', '5', '--json'], unroutable)
-    expect(res.code, res.stderr).toBe(1)
+    expect(res.code, res.stdout + res.stderr).toBe(1)
     const out = JSON.parse(res.stdout)
     expect(out.totals).toMatchObject({published: 5, confirmed: 0, returned: 5})
     const human = await cli(['order.created', '-n', '3'], unroutable)
@@ -154,7 +154,7 @@ describe('publishing through the provisioned topology', () => {
     const v = ecommerce()
     const run = async () => {
       const res = await cli(['order.shipped', '-n', '5', '--seed', '42', '--tenant', 'tenant_abc'])
-      expect(res.code, res.stderr).toBe(0)
+      expect(res.code, res.stdout + res.stderr).toBe(0)
       return takeAll(v, 'order.shipped')
     }
     const first = await run()
@@ -181,7 +181,7 @@ describe('publishing through the provisioned topology', () => {
       '--envelope',
       'none',
     ])
-    expect(res.code, res.stderr).toBe(0)
+    expect(res.code, res.stdout + res.stderr).toBe(0)
     const [body] = await takeAll(v, 'order.paid')
     const data = JSON.parse(body!.toString())
     expect(data.order_id).toBe('order_abcdefgh')
@@ -221,7 +221,7 @@ describe('publishing through the provisioned topology', () => {
   it('publishes several types and patterns in one run with a JSON summary', async () => {
     const v = ecommerce()
     const res = await cli(['order.*', 'notification.sms', '-n', '3', '--rate', '200', '--transient', '--json'])
-    expect(res.code, res.stderr).toBe(0)
+    expect(res.code, res.stdout + res.stderr).toBe(0)
     const out = JSON.parse(res.stdout)
     expect(out.types).toHaveLength(9)
     expect(out.totals).toMatchObject({published: 27, confirmed: 27, returned: 0, nacked: 0})

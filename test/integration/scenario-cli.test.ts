@@ -59,7 +59,7 @@ describe('evt scenario (CLI)', () => {
     await api.createVhost(live)
     try {
       const r = await runCli(['scenario', 'routing'], {env})
-      expect(r.code, r.stderr).toBe(0)
+      expect(r.code, r.stdout + r.stderr).toBe(0)
       expect(await api.vhostExists(leftover)).toBe(false)
       expect(await api.vhostExists(live)).toBe(true)
     } finally {
@@ -71,7 +71,7 @@ describe('evt scenario (CLI)', () => {
   it('passing scenarios: exit 0, --json report and valid JUnit', async () => {
     const junit = join(dir, 'report.xml')
     const r = await runCli(['scenario', 'routing', 'rpc', '--json', '--junit', junit, '--param', 'requests=10'], {env})
-    expect(r.code, r.stderr).toBe(0)
+    expect(r.code, r.stdout + r.stderr).toBe(0)
     const report = JSON.parse(r.stdout)
     expect(report.totals).toMatchObject({scenarios: 2, passed: 2, failed: 0})
     expect(report.broker.source).toBe('url')
@@ -127,7 +127,7 @@ describe('evt scenario (CLI)', () => {
       ].join('\n'),
     )
     const r = await runCli(['scenario', '--file', file, '--messages', '40', '--json'], {env})
-    expect(r.code, r.stderr).toBe(0)
+    expect(r.code, r.stdout + r.stderr).toBe(0)
     const s = JSON.parse(r.stdout).scenarios[0]
     expect(s).toMatchObject({name: 'my-orders', status: 'passed', params: {messages: 40}})
     expect(s.checks.map((c: {observed: string}) => c.observed)).toEqual(['40', '40'])

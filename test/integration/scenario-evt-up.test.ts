@@ -35,7 +35,7 @@ describe('evt scenario on the broker `evt up` recorded', () => {
       ['scenario', 'durability', '--name', 'scn', '--messages', '300', '--param', 'restart=node', '--json'],
       {env: env(), timeoutMs: 90_000},
     )
-    expect(r.code, r.stderr).toBe(0)
+    expect(r.code, r.stdout + r.stderr).toBe(0)
     const report = JSON.parse(r.stdout)
     expect(report.broker.source).toBe('evt-up')
     expect(report.scenarios[0].status).toBe('passed')
@@ -45,12 +45,12 @@ describe('evt scenario on the broker `evt up` recorded', () => {
     else expect(after.container?.id).toBe(before.container?.id)
     // The broker is still there for the next command, found through the updated record.
     const status = await runCli(['status', '--name', 'scn', '--json'], {env: env()})
-    expect(status.code, status.stderr).toBe(0)
+    expect(status.code, status.stdout + status.stderr).toBe(0)
   })
 
   it('topology with nothing provisioned falls back to the fixture topology', async () => {
     const r = await runCli(['scenario', 'topology', '--name', 'scn', '--json'], {env: env(), timeoutMs: 60_000})
-    expect(r.code, r.stderr).toBe(0)
+    expect(r.code, r.stdout + r.stderr).toBe(0)
     expect(JSON.parse(r.stdout).scenarios[0].notes[0]).toMatch(/fixture topology \(nothing provisioned/)
   })
   it('runs the same scenarios on several brokers (--name a --name b) with one report and one JUnit file', async () => {
@@ -58,7 +58,7 @@ describe('evt scenario on the broker `evt up` recorded', () => {
       env: env(),
       timeoutMs: 90_000,
     })
-    expect(up.code, up.stderr).toBe(0)
+    expect(up.code, up.stdout + up.stderr).toBe(0)
     try {
       const junit = join(home, 'two.xml')
       const r = await runCli(
@@ -113,7 +113,7 @@ describe('evt scenario on the broker `evt up` recorded', () => {
     expect(down.stderr).toMatch(/broker "scn" is busy: pid \d+ \(evt scenario durability/)
     const patient = await runCli(['scenario', 'fanout', '--name', 'scn', '--json'], {env: env(), timeoutMs: 120_000})
     expect(await durabilityDone, durabilityOut).toBe(0)
-    expect(patient.code, patient.stderr).toBe(0)
+    expect(patient.code, patient.stdout + patient.stderr).toBe(0)
     expect(patient.stderr).toMatch(/waiting for broker "scn": pid \d+ \(evt scenario durability, exclusive/)
     expect(JSON.parse(patient.stdout).scenarios[0].status).toBe('passed')
     expect(await readdir(leases)).toEqual([])
@@ -134,7 +134,7 @@ describe('evt scenario on the broker `evt up` recorded', () => {
     child.kill('SIGINT')
     expect(await closed).toBe(130)
     const status = await runCli(['status', '--name', 'scn', '--json'], {env: env()})
-    expect(status.code, status.stderr).toBe(0)
+    expect(status.code, status.stdout + status.stderr).toBe(0)
     const {managementUrl} = await record()
     const api = new ManagementClient(managementUrl)
     const vhosts = await api.get<{name: string}[]>('/vhosts')

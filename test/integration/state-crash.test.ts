@@ -54,7 +54,7 @@ describe('evt up killed with SIGKILL while the node starts (a CI timeout)', () =
         expect([...new Set(running.map((p) => readEnvName(p)))]).toEqual([JSON.parse(up.stdout).node])
 
         const down = await runCli(['down', '--name', name], {env: env()})
-        expect(down.code, down.stderr).toBe(0)
+        expect(down.code, down.stdout + down.stderr).toBe(0)
         expect(await waitFor(() => nodeProcs(name).length === 0, {timeoutMs: 3000})).toBe(true)
         // Nothing listens there any more (a bind test would also count another test's client using it as its
         // ephemeral source port).
@@ -85,8 +85,8 @@ describe('two evt up of the same name at once', () => {
       runCli(['up', '--runtime', 'local', '--name', 'twin', '--no-provision', '--json'], {env: env()}),
       runCli(['up', '--runtime', 'local', '--name', 'twin', '--no-provision', '--json'], {env: env()}),
     ])
-    expect(a.code, a.stderr).toBe(0)
-    expect(b.code, b.stderr).toBe(0)
+    expect(a.code, a.stdout + a.stderr).toBe(0)
+    expect(b.code, b.stdout + b.stderr).toBe(0)
     const statuses = [JSON.parse(a.stdout).status, JSON.parse(b.stdout).status].sort()
     expect(statuses).toEqual(['already-running', 'started'])
     expect(JSON.parse(a.stdout).node).toBe(JSON.parse(b.stdout).node)
@@ -130,7 +130,7 @@ describe('unsafe names, planted records and pids', () => {
       }
       await writeFile(join(home, 'brokers', 'planted.json'), JSON.stringify(record), {mode: 0o600})
       const r = await runCli(['down', '--name', 'planted'], {env: env()})
-      expect(r.code, r.stderr).toBe(0)
+      expect(r.code, r.stdout + r.stderr).toBe(0)
       expect(existsSync(victim)).toBe(true)
       expect(isAlive(sleeper.pid)).toBe(true)
     } finally {
@@ -145,10 +145,10 @@ describe('which broker a command talks to', () => {
     const project = await mkdtemp(join(tmpdir(), 'evt-proj-'))
     try {
       const up = await runCli(['up', '--runtime', 'local', '--name', 'ci', '--no-provision', '--json'], {cwd: project})
-      expect(up.code, up.stderr).toBe(0)
+      expect(up.code, up.stdout + up.stderr).toBe(0)
       await mkdir(join(project, 'a', 'b'), {recursive: true})
       const status = await runCli(['status', '--json'], {cwd: join(project, 'a', 'b')})
-      expect(status.code, status.stderr).toBe(0)
+      expect(status.code, status.stdout + status.stderr).toBe(0)
       expect(JSON.parse(status.stdout)).toMatchObject({source: 'state', node: JSON.parse(up.stdout).node})
 
       const typo = await runCli(['status', '--name', 'typo'], {cwd: project})
@@ -190,7 +190,7 @@ describe('interrupts and secrets', () => {
 
   it('evt down removes the passwords evt generated for the broker users', async () => {
     const up = await runCli(['up', '--runtime', 'local', '--name', 'pw', '--json'], {env: env(), timeoutMs: 120_000})
-    expect(up.code, up.stderr).toBe(0)
+    expect(up.code, up.stdout + up.stderr).toBe(0)
     const ui = JSON.parse(up.stdout).managementUi.replace(/\/$/, '')
     const before = JSON.parse(await readFile(join(home, 'passwords.json'), 'utf8'))
     expect(Object.keys(before)).toContain(ui)

@@ -51,7 +51,7 @@ beforeAll(async () => {
   env = {RABBITMQ_URL: broker.amqpUrl, RABBITMQ_MANAGEMENT_URL: broker.managementUrl, EVT_HOME: home}
   beforeProvision = await runCli(['tail', 'customers', '--timeout', '5'], {env})
   const provisioned = await runCli(['provision'], {env})
-  expect(provisioned.code, provisioned.stderr).toBe(0)
+  expect(provisioned.code, provisioned.stdout + provisioned.stderr).toBe(0)
 })
 
 afterAll(async () => {
@@ -70,7 +70,7 @@ describe('evt tail on the provisioned topology', () => {
     const t = tail(['customers', '--json', '--count', '3', '--timeout', '30'])
     await t.waitFor(/tapping exchange ecommerce\/customers/)
     const published = await runCli(['publish', 'customer.created', '-n', '3', '--seed', '7'], {env})
-    expect(published.code, published.stderr).toBe(0)
+    expect(published.code, published.stdout + published.stderr).toBe(0)
     expect(await t.exit).toBe(0)
     const lines = t.io.out
       .trim()

@@ -205,7 +205,7 @@ describe('evt tail beside the tutorials that use the default exchange', () => {
       const r = await runCli(['tail', 'hello', '--idle', '1'], {
         env: {...env, RABBITMQ_URL: amqp.toString(), RABBITMQ_MANAGEMENT_URL: mgmt.toString()},
       })
-      expect(r.code, r.stderr).toBe(3)
+      expect(r.code, r.stdout + r.stderr).toBe(3)
       expect(r.stderr).toContain('cannot turn the firehose tracer on')
       expect(r.stderr).toContain('administrator tag')
       expect(r.stderr).toContain(`rabbitmqctl trace_on -p ${tv.vhost}`)

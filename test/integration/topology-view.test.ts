@@ -48,7 +48,7 @@ describe('evt topology', () => {
     )
     expect(seen, 'notification.review shows 3 ready').toBe(true)
     const r = await runCli(['topology', t.vhost], {env})
-    expect(r.code, r.stderr).toBe(0)
+    expect(r.code, r.stdout + r.stderr).toBe(0)
     expect(r.stdout).toContain(`vhost ${t.vhost}`)
     expect(r.stdout).toMatch(
       /review\.submitted → notification\.review {2}classic, durable · 3 ready, 0 unacked, 0 consumers/,
@@ -65,7 +65,7 @@ describe('evt topology', () => {
       ['topology', 'tutorgo', '--events', '--check', '--file', join(fixturesDir(), 'topology', 'tutorgo.json')],
       {env},
     )
-    expect(ok.code, ok.stderr).toBe(0)
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0)
     expect(ok.stdout).toContain('Every type reaches a queue')
     const broken = await runCli(['topology', 'tutorgo', '--events', '--check', '--json', '--file', file], {env})
     expect(broken.code).toBe(1)
@@ -81,7 +81,7 @@ describe('evt topology', () => {
   it('writes a DOT diagram to a file, and an unknown vhost is exit 2 with a suggestion', async () => {
     const out = join(dir, 'tutorgo.dot')
     const r = await runCli(['topology', t.vhost, '--format', 'dot', '--output', out], {env})
-    expect(r.code, r.stderr).toBe(0)
+    expect(r.code, r.stdout + r.stderr).toBe(0)
     expect(await readFile(out, 'utf8')).toMatch(/^digraph topology \{/)
     const bad = await runCli(['topology', `${t.vhost}x`], {env})
     expect(bad.code).toBe(2)
@@ -114,13 +114,13 @@ describe('evt topology', () => {
     const file = join(dir, 'change.json')
     await writeFile(file, JSON.stringify(change))
     const r = await runCli(['provision', '--dry-run', '--tree', '--file', file], {env})
-    expect(r.code, r.stderr).toBe(0)
+    expect(r.code, r.stdout + r.stderr).toBe(0)
     const lines = r.stdout.split('\n')
     expect(lines.find((l) => l.includes('→ review.audit'))).toMatch(/^\+ .*review\.# → review\.audit .*\[new\]$/)
     expect(lines.find((l) => l.includes('→ notification.review '))).toMatch(/\[not in the files: left as it is\]$/)
     expect(r.stdout).toMatch(/Dry run: 2 to create, 0 to update, 0 conflict\(s\); nothing was applied\./)
     const json = await runCli(['provision', '--dry-run', '--tree', '--json', '--file', file], {env})
-    expect(json.code, json.stderr).toBe(0)
+    expect(json.code, json.stdout + json.stderr).toBe(0)
     const marks = JSON.parse(json.stdout).diff.objects as {kind: string; name: string; mark: string}[]
     expect(
       marks

@@ -26,7 +26,7 @@ afterAll(async () => {
 describe('a project from an AsyncAPI document', () => {
   it('init, provision, publish, verify and scenario topology use the project', async () => {
     const init = await runCli(['init', '--asyncapi', 'harbour.yaml', '--json'], {cwd: dir, env})
-    expect(init.code, init.stderr).toBe(0)
+    expect(init.code, init.stdout + init.stderr).toBe(0)
     expect(JSON.parse(init.stdout)).toMatchObject({events: 3, exchanges: 2, queues: 2, notes: []})
 
     const events = await runCli(['events', '--json'], {cwd: dir, env})
@@ -37,7 +37,7 @@ describe('a project from an AsyncAPI document', () => {
     ])
 
     const provision = await runCli(['provision', '--json'], {cwd: dir, env})
-    expect(provision.code, provision.stderr).toBe(0)
+    expect(provision.code, provision.stdout + provision.stderr).toBe(0)
 
     const junit = join(dir, 'contracts.xml')
     const verify = spawnCli(['verify', 'harbour.events', '--count', '3', '--timeout', '60', '--junit', junit], {
@@ -56,7 +56,7 @@ describe('a project from an AsyncAPI document', () => {
     }
 
     const publish = await runCli(['publish', 'vessel.arrived', 'container.unloaded', '--json'], {cwd: dir, env})
-    expect(publish.code, publish.stderr).toBe(0)
+    expect(publish.code, publish.stdout + publish.stderr).toBe(0)
     // A producer that breaks the contract: a malformed container number and a missing field.
     const conn = await connectAmqp(tv.amqpUrl)
     const ch = await conn.createConfirmChannel()
