@@ -12,7 +12,7 @@ if (major < 20 || (major === 20 && minor < 19)) {
 // of every command's start-up, for a check the lines above already make.
 const engineWarning = process.env.OCLIF_DISABLE_ENGINE_WARNING
 process.env.OCLIF_DISABLE_ENGINE_WARNING = '1'
-const {execute, settings} = await import('@oclif/core')
+const {execute, settings} = await import('../dist/cli/cli.js')
 if (engineWarning === undefined) delete process.env.OCLIF_DISABLE_ENGINE_WARNING
 else process.env.OCLIF_DISABLE_ENGINE_WARNING = engineWarning
 

@@ -1,7 +1,6 @@
 import {type ChildProcess, spawn} from 'node:child_process'
-import {existsSync} from 'node:fs'
-import {dirname, join} from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {join} from 'node:path'
+import {packageRoot, runsFromSource} from '../util/package-root.js'
 
 /**
  * What the watchdog does when its owner is gone. Generic on purpose: each runtime registers what undoes
@@ -61,17 +60,18 @@ function send(message: WatchdogMessage): void {
 
 function ensureWatchdog(): ChildProcess | undefined {
   if (watchdog && watchdog.exitCode === null && watchdog.signalCode === null) return watchdog
-  const here = dirname(fileURLToPath(import.meta.url))
-  const js = join(here, 'watchdog-main.js')
-  const ts = join(here, 'watchdog-main.ts')
-  // Built: plain node. From src/ (tsx, vitest): through tsx, from the package root where it is installed.
-  const fromSource = !existsSync(js) && existsSync(ts)
-  const args = fromSource ? ['--import', 'tsx', ts] : [js, String(process.pid)]
-  if (fromSource) args.push(String(process.pid))
+  const root = packageRoot()
+  // Built (dist/ or the CLI bundle): plain node. From src/ (tsx, vitest): through tsx, from the package root
+  // where tsx is installed.
+  const fromSource = runsFromSource()
+  const args = fromSource
+    ? ['--import', 'tsx', join(root, 'src', 'broker', 'watchdog-main.ts')]
+    : [join(root, 'dist', 'broker', 'watchdog-main.js')]
+  args.push(String(process.pid))
   const child = spawn(process.execPath, args, {
     detached: true,
     stdio: ['pipe', 'ignore', 'ignore'],
-    cwd: fromSource ? join(here, '..', '..') : undefined,
+    cwd: fromSource ? root : undefined,
     env: {...process.env, NODE_OPTIONS: ''},
   })
   child.on('error', () => undefined)

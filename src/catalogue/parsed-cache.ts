@@ -1,8 +1,8 @@
 import {createHash} from 'node:crypto'
 import {readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
-import {dirname, join} from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {join} from 'node:path'
 import {builtinEventsDir} from '../project/paths.js'
+import {packageRoot} from '../util/package-root.js'
 import {parseYaml} from '../util/yaml.js'
 
 /**
@@ -10,7 +10,7 @@ import {parseYaml} from '../util/yaml.js'
  * what `evt events` and `evt publish` spend before they start. A file whose text differs (edited, or a team's own)
  * is simply parsed.
  */
-const CACHE_FILE = join(dirname(fileURLToPath(import.meta.url)), 'parsed-fixtures.json')
+const CACHE_FILE = join(packageRoot(), 'dist', 'catalogue', 'parsed-fixtures.json')
 
 function textHash(text: string): string {
   return createHash('sha1').update(text).digest('hex')

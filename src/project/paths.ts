@@ -1,13 +1,13 @@
 import {readdirSync} from 'node:fs'
-import {dirname, join} from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {join} from 'node:path'
+import {packageRoot} from '../util/package-root.js'
 
 /**
  * fixtures/ of the installed package: the built-in seed systems (works from src/ under tsx and vitest,
  * and from dist/). The one place that knows where the package's fixtures are.
  */
 export function builtinFixturesDir(): string {
-  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures')
+  return join(packageRoot(), 'fixtures')
 }
 
 export function builtinEventsDir(): string {
