@@ -179,6 +179,42 @@ class PublishRun {
 
   async execute(): Promise<PublishSummary> {
     this.o.signal?.addEventListener('abort', () => this.wakeUp(), {once: true})
+    const groups = new Map<string, EventType[]>()
+    for (const type of this.o.types) {
+      const vhost = this.o.vhost ?? type.vhost
+      groups.set(vhost, [...(groups.get(vhost) ?? []), type])
+    }
+    this.started = performance.now()
+    // The first connection opens while the factories load faker and build their first payloads.
+    const [firstVhost] = groups.keys()
+    const opening = firstVhost === undefined ? undefined : this.open(withVhost(this.o.url, firstVhost))
+    opening?.catch(() => undefined)
+    let factories: Map<EventType, EventFactory>
+    try {
+      factories = await this.createFactories()
+    } catch (err) {
+      // Nothing is published on a bad override: the connection opened meanwhile is closed.
+      await opening?.then(
+        () => this.close(),
+        () => undefined,
+      )
+      throw err
+    }
+    const timer = this.o.onProgress ? setInterval(() => this.progress(), 200) : undefined
+    try {
+      await opening
+      for (const [vhost, types] of groups) {
+        await this.runVhost(vhost, types, factories, vhost === firstVhost)
+      }
+    } finally {
+      if (timer) clearInterval(timer)
+      await this.close()
+    }
+    this.progress()
+    return this.summary()
+  }
+
+  private async createFactories(): Promise<Map<EventType, EventFactory>> {
     const factories = new Map<EventType, EventFactory>()
     for (const type of this.o.types) {
       const factory = await EventFactory.create(type, {
@@ -195,32 +231,16 @@ class PublishRun {
       if (this.o.overrides) factory.prepare(Math.min(this.o.count, this.o.dataPool ?? 1000))
       factories.set(type, factory)
     }
-    const groups = new Map<string, EventType[]>()
-    for (const type of this.o.types) {
-      const vhost = this.o.vhost ?? type.vhost
-      groups.set(vhost, [...(groups.get(vhost) ?? []), type])
-    }
-    this.started = performance.now()
-    const timer = this.o.onProgress ? setInterval(() => this.progress(), 200) : undefined
-    try {
-      for (const [vhost, types] of groups) {
-        await this.runVhost(vhost, types, factories)
-      }
-    } finally {
-      if (timer) clearInterval(timer)
-      await this.close()
-    }
-    this.progress()
-    return this.summary()
+    return factories
   }
 
   private progress(): void {
     this.o.onProgress?.({total: this.total, published: this.sent, settled: this.settled()})
   }
 
-  private async runVhost(vhost: string, types: EventType[], factories: Map<EventType, EventFactory>) {
+  private async runVhost(vhost: string, types: EventType[], factories: Map<EventType, EventFactory>, opened: boolean) {
     const url = withVhost(this.o.url, vhost)
-    await this.open(url)
+    if (!opened) await this.open(url)
     const interval = this.o.rate ? 1000 / this.o.rate : 0
     for (const type of types) {
       if (this.o.signal?.aborted) break
