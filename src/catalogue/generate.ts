@@ -1,7 +1,7 @@
 import {randomBytes, randomUUID} from 'node:crypto'
 import type {Faker} from '@faker-js/faker'
 import {UsageError} from '../errors.js'
-import {alnumFrom, hashSeed, mulberry32, uuidFrom} from './prng.js'
+import {alnumFrom, fastRandomizer, hashSeed, mulberry32, uuidFrom} from './prng.js'
 import {applyDerivations, generateRaw, getPath, parsePath, type RecipeContext, setPath} from './recipe.js'
 import type {EnvelopeKind, EventType} from './types.js'
 import {type DataValidator, dataValidator, schemaViolation} from './validate.js'
@@ -68,7 +68,12 @@ interface PoolItem {
 
 let fakerPromise: Promise<Faker> | undefined
 function loadFaker(): Promise<Faker> {
-  fakerPromise ??= import('@faker-js/faker/locale/en').then((m) => m.faker)
+  // English faker with a randomizer that is cheap to seed: a new instance of faker's own class, from the
+  // locale module alone (the package's main entry loads every locale).
+  fakerPromise ??= import('@faker-js/faker/locale/en').then(({faker}) => {
+    const FakerClass = faker.constructor as typeof Faker
+    return new FakerClass({locale: faker.rawDefinitions, randomizer: fastRandomizer()})
+  })
   return fakerPromise
 }
 

@@ -49,3 +49,18 @@ export function alnumFrom(next: () => number, length: number): string {
   for (let i = 0; i < length; i++) out += ALNUM[next() % ALNUM.length]
   return out
 }
+
+/**
+ * A faker Randomizer on mulberry32. Every payload of a run seeds faker afresh (so payload i is the same
+ * whatever order the pool is filled in); faker's own Mersenne Twister spends ~65 µs on each seed, this nothing.
+ * next() joins two draws into 53 bits, as faker's own does.
+ */
+export function fastRandomizer(initial = 0): {next(): number; seed(seed: number | number[]): void} {
+  let draw = mulberry32(initial)
+  return {
+    next: () => ((draw() >>> 5) * 67108864 + (draw() >>> 6)) / 9007199254740992,
+    seed: (seed) => {
+      draw = mulberry32(Array.isArray(seed) ? hashSeed(...seed) : seed)
+    },
+  }
+}
