@@ -13,7 +13,8 @@ const bundled = new Set(['@oclif/core'])
 const packages = [...Object.keys(pkg.dependencies), ...Object.keys(pkg.peerDependencies ?? {})].filter(
   (name) => !bundled.has(name),
 )
-const commands = readdirSync(join(root, 'src', 'commands'))
+// Topics are subfolders of src/commands: every level is bundled.
+const commands = readdirSync(join(root, 'src', 'commands'), {recursive: true})
   .filter((f) => f.endsWith('.ts'))
   .map((f) => join(root, 'src', 'commands', f))
 const outdir = join(root, 'dist', 'cli')

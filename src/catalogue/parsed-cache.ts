@@ -2,7 +2,7 @@ import {createHash} from 'node:crypto'
 import {readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {builtinEventsDir} from '../project/paths.js'
-import {packageRoot} from '../util/package-root.js'
+import {packageRoot, runsFromSource} from '../util/package-root.js'
 import {parseYaml} from '../util/yaml.js'
 
 /**
@@ -10,14 +10,16 @@ import {parseYaml} from '../util/yaml.js'
  * what `evt events` and `evt publish` spend before they start. A file whose text differs (edited, or a team's own)
  * is simply parsed.
  */
-const CACHE_FILE = join(packageRoot(), 'dist', 'catalogue', 'parsed-fixtures.json')
+function cacheFile(): string {
+  return join(packageRoot(), 'dist', 'catalogue', 'parsed-fixtures.json')
+}
 
 function textHash(text: string): string {
   return createHash('sha1').update(text).digest('hex')
 }
 
 /** A lookup in a cache file: the data of this exact text, or undefined (no file, or not in it). */
-export function parsedCacheLookup(file = CACHE_FILE): (text: string) => unknown {
+export function parsedCacheLookup(file = cacheFile()): (text: string) => unknown {
   let cache: Record<string, unknown>
   try {
     cache = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>
@@ -35,12 +37,13 @@ let lookup: ((text: string) => unknown) | undefined
 
 /** The YAML text as data: from the build-time cache when it holds this exact text, else parsed now. */
 export function parseYamlCached(text: string): unknown {
-  lookup ??= parsedCacheLookup()
+  // From src/ (tests, bin/dev.js) a build's cache could hold what an older parser made of a text: parse.
+  lookup ??= runsFromSource() ? () => undefined : parsedCacheLookup()
   return lookup(text) ?? parseYaml(text)
 }
 
-/** Write the cache of the built-in fixtures beside this module (run by `npm run build`). Returns the file count. */
-export function writeParsedCache(dir = builtinEventsDir(), file = CACHE_FILE): number {
+/** Write the cache of the built-in fixtures into dist/ (run by `npm run build`). Returns the file count. */
+export function writeParsedCache(dir = builtinEventsDir(), file = cacheFile()): number {
   const out: Record<string, unknown> = {}
   const walk = (d: string) => {
     for (const entry of readdirSync(d)) {

@@ -184,27 +184,28 @@ class PublishRun {
       const vhost = this.o.vhost ?? type.vhost
       groups.set(vhost, [...(groups.get(vhost) ?? []), type])
     }
-    this.started = performance.now()
-    // The first connection opens while the factories load faker and build their first payloads.
+    // The first connection opens while the factories load faker and build their first payloads. Not with
+    // overrides: every payload is checked first (a bad --set is reported at once and nothing connects).
     const [firstVhost] = groups.keys()
-    const opening = firstVhost === undefined ? undefined : this.open(withVhost(this.o.url, firstVhost))
+    const opening =
+      firstVhost === undefined || this.o.overrides ? undefined : this.open(withVhost(this.o.url, firstVhost))
     opening?.catch(() => undefined)
     let factories: Map<EventType, EventFactory>
     try {
       factories = await this.createFactories()
     } catch (err) {
-      // Nothing is published on a bad override: the connection opened meanwhile is closed.
-      await opening?.then(
+      void opening?.then(
         () => this.close(),
         () => undefined,
       )
       throw err
     }
+    this.started = performance.now()
     const timer = this.o.onProgress ? setInterval(() => this.progress(), 200) : undefined
     try {
       await opening
       for (const [vhost, types] of groups) {
-        await this.runVhost(vhost, types, factories, vhost === firstVhost)
+        await this.runVhost(vhost, types, factories, opening !== undefined && vhost === firstVhost)
       }
     } finally {
       if (timer) clearInterval(timer)

@@ -1,8 +1,9 @@
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {builtinFixturesDir} from '../../../src/project/paths.js'
-import {packageRoot, runsFromSource} from '../../../src/util/package-root.js'
+import {findPackageRoot, packageRoot, runsFromSource} from '../../../src/util/package-root.js'
 
 describe('packageRoot', () => {
   it('is the folder of evt’s package.json, with its fixtures', () => {
@@ -14,5 +15,20 @@ describe('packageRoot', () => {
 
   it('knows that tests run from the TypeScript sources', () => {
     expect(runsFromSource()).toBe(true)
+  })
+
+  it('takes no other package for evt’s, even one with fixtures/ (evt bundled into a team’s program)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'evt-root-'))
+    try {
+      const module = join(dir, 'app', 'build', 'out')
+      mkdirSync(module, {recursive: true})
+      mkdirSync(join(dir, 'fixtures'))
+      writeFileSync(join(dir, 'package.json'), JSON.stringify({name: 'their-app'}))
+      expect(findPackageRoot(module)).toBe(join(module, '..', '..'))
+      writeFileSync(join(dir, 'package.json'), JSON.stringify({name: 'evt-rabbitmq'}))
+      expect(findPackageRoot(module)).toBe(dir)
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
   })
 })
