@@ -4,12 +4,13 @@ import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {execute} from '@oclif/core'
 
-// package.json points oclif at the CLI bundle (dist/cli/); from src/ the commands and hooks are tsc's layout,
-// which oclif maps from dist/ to src/.
+// package.json points oclif at the CLI bundle (dist/cli/...); from src/ the commands and hooks are tsc's layout
+// (dist/...), which oclif maps to src/.
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
-pjson.oclif.commands = './dist/commands'
-pjson.oclif.hooks = {...pjson.oclif.hooks, command_not_found: './dist/hooks/command-not-found'}
+const tscLayout = (path) => path.replace('./dist/cli/', './dist/')
+pjson.oclif.commands = tscLayout(pjson.oclif.commands)
+pjson.oclif.hooks = Object.fromEntries(Object.entries(pjson.oclif.hooks).map(([hook, path]) => [hook, tscLayout(path)]))
 // The manifest `npm run build` writes names the bundle's files. oclif reads it unless its version differs, so the
 // version differs here and the commands are read from src/ (oclif's warning about that is expected, and dropped).
 pjson.version = `${pjson.version}+src`

@@ -3,7 +3,7 @@ import {existsSync} from 'node:fs'
 import {chmod, mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {buildAmqpUrl} from '../config/url.js'
+import {buildAmqpUrl, buildManagementUrl} from '../config/url.js'
 import {UnreachableError, UsageError} from '../errors.js'
 import {waitFor} from '../util/time.js'
 import {
@@ -276,8 +276,8 @@ export async function prepareCluster(options: StartOptions & {nodes: number}): P
   const amqpUrls = nodes.map((n) =>
     buildAmqpUrl({protocol: 'amqp', host: '127.0.0.1', port: n.ports.amqp, username, password}),
   )
-  const managementUrls = nodes.map(
-    (n) => `http://${encodeURIComponent(username)}:${encodeURIComponent(password)}@127.0.0.1:${n.ports.management}`,
+  const managementUrls = nodes.map((n) =>
+    buildManagementUrl({host: '127.0.0.1', port: n.ports.management, username, password}),
   )
   const record: BrokerRecord & {cluster: ClusterFacts} = {
     name,

@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto'
-import {buildAmqpUrl} from '../config/url.js'
+import {buildAmqpUrl, buildManagementUrl} from '../config/url.js'
 import {UnreachableError} from '../errors.js'
 import {waitFor} from '../util/time.js'
 import {ClusterBroker, clusterConfigLines, startAllOrNone, validateNodeCount} from './cluster-base.js'
@@ -217,7 +217,6 @@ export async function prepareContainerCluster(options: StartOptions & {nodes: nu
   const network = `evt-${name}-${run.slice(0, 6)}`
   const host = containerHost()
   const image = options.image ?? defaultImage()
-  const urlHost = host.includes(':') ? `[${host}]` : host
   const aliases = [...Array(count).keys()].map((i) => `n${i + 1}`)
   const nodeNames = aliases.map((a) => `rabbit@${a}`)
   const taken = new Set<number>()
@@ -248,9 +247,7 @@ export async function prepareContainerCluster(options: StartOptions & {nodes: nu
     })
   }
   const amqpUrls = nodes.map((n) => buildAmqpUrl({protocol: 'amqp', host, port: n.ports.amqp, username, password}))
-  const managementUrls = nodes.map(
-    (n) => `http://${encodeURIComponent(username)}:${encodeURIComponent(password)}@${urlHost}:${n.ports.management}`,
-  )
+  const managementUrls = nodes.map((n) => buildManagementUrl({host, port: n.ports.management, username, password}))
   return new ContainerCluster({
     name,
     runtime: 'container',

@@ -1,7 +1,7 @@
 import {randomBytes} from 'node:crypto'
 import {createRequire} from 'node:module'
 import {isIP} from 'node:net'
-import {buildAmqpUrl} from '../config/url.js'
+import {buildAmqpUrl, buildManagementUrl} from '../config/url.js'
 import {UnreachableError, UsageError} from '../errors.js'
 import {InterruptedError} from '../util/signals.js'
 import {settledWithin, waitFor} from '../util/time.js'
@@ -503,12 +503,11 @@ export async function prepareContainer(options: StartOptions = {}): Promise<Cont
   const managementPort = options.managementPort ?? (await freePort())
   const host = containerHost()
   const image = options.image ?? defaultImage()
-  const urlHost = host.includes(':') ? `[${host}]` : host
   const record: BrokerRecord & {container: ContainerFacts} = {
     name,
     runtime: 'container',
     amqpUrl: buildAmqpUrl({protocol: 'amqp', host, port: amqpPort, username, password}),
-    managementUrl: `http://${encodeURIComponent(username)}:${encodeURIComponent(password)}@${urlHost}:${managementPort}`,
+    managementUrl: buildManagementUrl({host, port: managementPort, username, password}),
     username,
     password,
     startedAt: new Date().toISOString(),

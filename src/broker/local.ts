@@ -4,7 +4,7 @@ import {existsSync, openSync, readFileSync} from 'node:fs'
 import {chmod, mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {delimiter, join} from 'node:path'
-import {buildAmqpUrl} from '../config/url.js'
+import {buildAmqpUrl, buildManagementUrl} from '../config/url.js'
 import {UnreachableError, UsageError} from '../errors.js'
 import {waitFor} from '../util/time.js'
 import {CLUSTER_MEMBER_ERL_ARGS, PRIVATE_NODE_ERL_ARGS} from './cluster-base.js'
@@ -485,7 +485,7 @@ export async function launchFresh(
 function nodeUrls(facts: LocalNodeFacts, username: string, password: string) {
   return {
     amqpUrl: buildAmqpUrl({protocol: 'amqp', host: '127.0.0.1', port: facts.ports.amqp, username, password}),
-    managementUrl: `http://${encodeURIComponent(username)}:${encodeURIComponent(password)}@127.0.0.1:${facts.ports.management}`,
+    managementUrl: buildManagementUrl({host: '127.0.0.1', port: facts.ports.management, username, password}),
   }
 }
 

@@ -73,6 +73,12 @@ export function buildAmqpUrl(parts: AmqpUrlParts): string {
   return `${parts.protocol}://${auth}${host}:${parts.port}${vhost}`
 }
 
+/** A management API base URL with credentials (an IPv6 host in brackets). */
+export function buildManagementUrl(parts: {host: string; port: number; username: string; password: string}): string {
+  const host = parts.host.includes(':') ? `[${parts.host}]` : parts.host
+  return `http://${encodeURIComponent(parts.username)}:${encodeURIComponent(parts.password)}@${host}:${parts.port}`
+}
+
 /** The same broker URL pointed at another vhost. */
 export function withVhost(raw: string, vhost: string | undefined): string {
   return buildAmqpUrl({...parseAmqpUrl(raw), vhost})

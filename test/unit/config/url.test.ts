@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import {
   buildAmqpUrl,
+  buildManagementUrl,
   deriveManagementUrl,
   maskUrl,
   maskUrlsIn,
@@ -69,5 +70,14 @@ describe('deriveManagementUrl', () => {
       username: 'u',
       password: 'p@ss',
     })
+  })
+})
+
+describe('buildManagementUrl', () => {
+  it('escapes the credentials and brackets an IPv6 host', () => {
+    expect(buildManagementUrl({host: '127.0.0.1', port: 15672, username: 'a@b', password: 'p:w/d'})).toBe(
+      'http://a%40b:p%3Aw%2Fd@127.0.0.1:15672',
+    )
+    expect(buildManagementUrl({host: '::1', port: 1, username: 'u', password: 'p'})).toBe('http://u:p@[::1]:1')
   })
 })
