@@ -18,6 +18,17 @@ const commands = readdirSync(join(root, 'src', 'commands'), {recursive: true})
   .filter((f) => f.endsWith('.ts'))
   .map((f) => join(root, 'src', 'commands', f))
 const outdir = join(root, 'dist', 'cli')
+// oclif's logger loads `debug` when it is imported: the shim loads it only when DEBUG is set.
+const oclifDebugOnDemand = {
+  name: 'oclif-debug-on-demand',
+  setup(b) {
+    b.onResolve({filter: /^debug$/}, (args) =>
+      args.importer.includes(`${join('node_modules', '@oclif', 'core')}`)
+        ? {path: join(root, 'scripts', 'oclif-debug-shim.cjs')}
+        : undefined,
+    )
+  },
+}
 rmSync(outdir, {recursive: true, force: true})
 await build({
   absWorkingDir: root,
@@ -35,5 +46,6 @@ await build({
   banner: {
     js: "import {createRequire as __evtCreateRequire} from 'node:module';const require = __evtCreateRequire(import.meta.url);",
   },
+  plugins: [oclifDebugOnDemand],
   logLevel: 'warning',
 })

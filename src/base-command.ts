@@ -157,6 +157,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     process.stderr.write(`${message}\n`)
   }
 
+  /**
+   * --json output. oclif tokenizes the JSON to colour it even when nothing will be coloured (a pipe): a few ms of
+   * every `--json` run. Piped, it is plain JSON.stringify, which is the same text; on a terminal, oclif's colours.
+   */
+  public override logJson(json: unknown): void {
+    if (process.stdout.isTTY) super.logJson(json)
+    else process.stdout.write(`${JSON.stringify(json, null, 2)}\n`)
+  }
+
   /** Progress chatter ("Starting ..."): only on a terminal; piped or under --json evt stays quiet. */
   protected progress(message: string): void {
     if (process.stderr.isTTY) this.info(message)

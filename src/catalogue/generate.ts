@@ -1,6 +1,7 @@
 import {randomBytes, randomUUID} from 'node:crypto'
 import type {Faker} from '@faker-js/faker'
 import {UsageError} from '../errors.js'
+import {loadEnglishFaker} from './faker-locale.js'
 import {alnumFrom, fastRandomizer, hashSeed, mulberry32, uuidFrom} from './prng.js'
 import {applyDerivations, generateRaw, getPath, parsePath, type RecipeContext, setPath} from './recipe.js'
 import type {EnvelopeKind, EventType} from './types.js'
@@ -62,18 +63,41 @@ export interface FactoryOptions extends Omit<GenerateOptions, 'index'> {
 interface PoolItem {
   data: Record<string, unknown>
   json: string
-  /** The data's JSON as bytes, copied into each body (cheaper than re-encoding the string). */
+  /** The data's JSON as bytes, copied into each body (cheaper than encoding the string again). */
   bytes: Buffer
+}
+
+/** 256 KiB: a few hundred bodies per allocation, so a confirm window of 1000 holds only a handful alive. */
+const SLAB_BYTES = 256 * 1024
+
+/**
+ * Message bodies cut from large buffers. Buffer.from(string) takes each body from Node's 8 KiB pool: a new
+ * pool every dozen messages, and the garbage collector then spends more time on them than the publish does.
+ */
+export class BodySlab {
+  private slab = Buffer.allocUnsafeSlow(0)
+  private offset = 0
+
+  /** head + middle + tail as one buffer (a view into the current slab). */
+  cut(head: string, middle: Buffer, tail: string): Buffer {
+    const most = (head.length + tail.length) * 3 + middle.length
+    if (this.offset + most > this.slab.length) {
+      this.slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, most))
+      this.offset = 0
+    }
+    const start = this.offset
+    let at = start + this.slab.write(head, start)
+    at += middle.copy(this.slab, at)
+    at += this.slab.write(tail, at)
+    this.offset = at
+    return this.slab.subarray(start, at)
+  }
 }
 
 let fakerPromise: Promise<Faker> | undefined
 function loadFaker(): Promise<Faker> {
-  // English faker with a randomizer that is cheap to seed: a new instance of faker's own class, from the
-  // locale module alone (the package's main entry loads every locale).
-  fakerPromise ??= import('@faker-js/faker/locale/en').then(({faker}) => {
-    const FakerClass = faker.constructor as typeof Faker
-    return new FakerClass({locale: faker.rawDefinitions, randomizer: fastRandomizer()})
-  })
+  // A randomizer that is cheap to seed: every payload seeds faker afresh.
+  fakerPromise ??= loadEnglishFaker(fastRandomizer())
   return fakerPromise
 }
 
@@ -93,6 +117,9 @@ export class EventFactory {
   /** Unseeded correlation ids: a random per-run prefix plus the index (unique, and cheap). */
   private readonly runTag: string
   private readonly versionJson: string
+  private readonly bodies = new BodySlab()
+  /** A given correlation id, as JSON (generated ones need no escaping). */
+  private readonly correlationJson: string | undefined
 
   private constructor(type: EventType, faker: Faker, validate: DataValidator | undefined, options: FactoryOptions) {
     this.type = type
@@ -105,6 +132,7 @@ export class EventFactory {
     this.templated = type.routingKey.includes('{')
     this.runTag = randomBytes(3).toString('hex')
     this.versionJson = JSON.stringify(type.version)
+    this.correlationJson = options.correlationId === undefined ? undefined : JSON.stringify(options.correlationId)
     const tenant = JSON.stringify(options.tenant ?? DEFAULT_TENANT)
     this.prefix = `","type":${JSON.stringify(type.name)},"source":${JSON.stringify(type.source)},"timestamp":"`
     this.suffix = `,"tenant_id":${tenant}`
@@ -201,15 +229,13 @@ export class EventFactory {
         }),
       )
     else {
-      // Same bytes as JSON.stringify of the envelope (tested), built around the pooled data bytes.
-      const head = `{"id":"${id}${this.prefix}${timestamp}"${this.suffix},"correlation_id":${JSON.stringify(correlationId)},"data":`
-      const tail = `,"metadata":{"version":${this.versionJson},"user_id":"${userId}"}}`
-      const headLength = Buffer.byteLength(head)
-      const tailLength = Buffer.byteLength(tail)
-      body = Buffer.allocUnsafe(headLength + bytes.length + tailLength)
-      body.write(head, 0)
-      bytes.copy(body, headLength)
-      body.write(tail, headLength + bytes.length)
+      // Same bytes as JSON.stringify of the envelope (tested), built around the pooled data JSON.
+      const correlationJson = this.correlationJson ?? `"${correlationId}"`
+      body = this.bodies.cut(
+        `{"id":"${id}${this.prefix}${timestamp}"${this.suffix},"correlation_id":${correlationJson},"data":`,
+        bytes,
+        `,"metadata":{"version":${this.versionJson},"user_id":"${userId}"}}`,
+      )
     }
     return {
       routingKey: this.templated ? fillRoutingKey(this.type.routingKey, data, new Date(ms)) : this.type.routingKey,
@@ -269,14 +295,14 @@ export function fillRoutingKey(template: string, data: Record<string, unknown>, 
   })
 }
 
-function isPrefix(prefix: (string | number)[], path: (string | number)[]): boolean {
+function isPrefix(prefix: readonly (string | number)[], path: readonly (string | number)[]): boolean {
   if (prefix.length > path.length) return false
   return prefix.every((p, i) => String(p) === String(path[i]))
 }
 
 /** Apply --data then --set; returns the paths touched (so derivations leave them alone). */
-export function applyOverrides(data: Record<string, unknown>, overrides?: Overrides): (string | number)[][] {
-  const touched: (string | number)[][] = []
+export function applyOverrides(data: Record<string, unknown>, overrides?: Overrides): (readonly (string | number)[])[] {
+  const touched: (readonly (string | number)[])[] = []
   if (!overrides) return touched
   if (overrides.data) deepMerge(data, overrides.data, [], touched)
   for (const {path, value} of overrides.set ?? []) {
@@ -292,7 +318,7 @@ function deepMerge(
   target: Record<string, unknown>,
   source: Record<string, unknown>,
   base: (string | number)[],
-  touched: (string | number)[][],
+  touched: (readonly (string | number)[])[],
 ): void {
   for (const [key, value] of Object.entries(source)) {
     const current = target[key]

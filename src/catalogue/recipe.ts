@@ -31,16 +31,22 @@ export function generateRaw(schema: SchemaNode, ctx: RecipeContext): GeneratedDa
   return {data, derivations}
 }
 
+/** A literal from the schema, copied only when it could be mutated (a pool builds a thousand payloads). */
+function literal(value: unknown): unknown {
+  return value !== null && typeof value === 'object' ? structuredClone(value) : value
+}
+
+/** `path` is the node's place, shared and restored by the caller: copied only when a derivation keeps it. */
 function generateNode(
   node: SchemaNode,
   ctx: RecipeContext,
   path: (string | number)[],
   derivations: Derivation[],
 ): unknown {
-  if ('x-value' in node) return structuredClone(node['x-value'])
-  if ('const' in node) return structuredClone(node.const)
+  if ('x-value' in node) return literal(node['x-value'])
+  if ('const' in node) return literal(node.const)
   if (node['x-derive']) {
-    derivations.push({path, expr: node['x-derive'], node})
+    derivations.push({path: [...path], expr: node['x-derive'], node})
     return undefined
   }
   if (node['x-faker']) return coerce(callFaker(ctx, node['x-faker'], node['x-faker-args']), node)
@@ -53,8 +59,11 @@ function generateNode(
   switch (type) {
     case 'object': {
       const out: Record<string, unknown> = {}
-      for (const [key, child] of Object.entries(node.properties ?? {})) {
-        out[key] = generateNode(child, ctx, [...path, key], derivations)
+      const properties = node.properties
+      for (const key in properties) {
+        path.push(key)
+        out[key] = generateNode(properties[key] as SchemaNode, ctx, path, derivations)
+        path.pop()
       }
       return out
     }
@@ -62,7 +71,13 @@ function generateNode(
       const min = node.minItems ?? 1
       const n = faker.number.int({min, max: node.maxItems ?? min + 2})
       const items = node.items ?? {type: 'string'}
-      return Array.from({length: n}, (_, i) => generateNode(items, ctx, [...path, i], derivations))
+      const out: unknown[] = []
+      for (let i = 0; i < n; i++) {
+        path.push(i)
+        out.push(generateNode(items, ctx, path, derivations))
+        path.pop()
+      }
+      return out
     }
     case 'integer':
       return faker.number.int({min: node.minimum ?? 0, max: node.maximum ?? 1000})
@@ -162,40 +177,77 @@ function withRefDate(arg: unknown, refDate: Date): unknown {
 const PATTERN_TOKEN = /\{\{\s*([a-z]+)(?::(\d+))?\s*\}\}/g
 
 /**
+ * The characters each random placeholder draws from, in the order faker.string.* draw them (hex: faker draws
+ * from both cases, then lowers them), so a seed gives the values it gave when these called faker.string.
+ */
+const PATTERN_CHARACTERS: Record<string, string> = {
+  number: '0123456789',
+  alpha: 'abcdefghijklmnopqrstuvwxyz',
+  alnum: '0123456789abcdefghijklmnopqrstuvwxyz',
+  upper: '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ',
+  hex: '0123456789abcdefabcdef',
+}
+
+type PatternPart = string | {token: 'year' | 'uuid'} | {characters: string; length: number}
+
+/** Patterns are parsed once: a pool fills the same few patterns thousands of times. */
+const compiledPatterns = new Map<string, PatternPart[]>()
+
+function compilePattern(pattern: string): PatternPart[] {
+  let parts = compiledPatterns.get(pattern)
+  if (parts) return parts
+  parts = []
+  let last = 0
+  for (const m of pattern.matchAll(PATTERN_TOKEN)) {
+    const token = m[1] as string
+    if (m.index > last) parts.push(pattern.slice(last, m.index))
+    last = m.index + m[0].length
+    const length = m[2] === undefined ? 1 : Number(m[2])
+    const characters = PATTERN_CHARACTERS[token]
+    if (characters) parts.push({characters, length})
+    else if (token === 'year' || token === 'uuid') parts.push({token})
+    else throw new Error(`unknown x-pattern placeholder {{${token}}} in "${pattern}"`)
+  }
+  if (last < pattern.length) parts.push(pattern.slice(last))
+  compiledPatterns.set(pattern, parts)
+  return parts
+}
+
+/**
  * `x-pattern` placeholders: {{year}} (of the reference date), {{number:N}} N digits, {{alpha:N}} lowercase
  * letters, {{alnum:N}} lowercase letters and digits, {{upper:N}} uppercase letters and digits, {{hex:N}}, {{uuid}}.
  */
 export function fillPattern(pattern: string, ctx: RecipeContext): string {
   const {faker} = ctx
-  return pattern.replace(PATTERN_TOKEN, (_m, token: string, n?: string) => {
-    const length = n === undefined ? 1 : Number(n)
-    switch (token) {
-      case 'year':
-        return String(ctx.refDate.getUTCFullYear())
-      case 'number':
-        return faker.string.numeric({length, allowLeadingZeros: true})
-      case 'alpha':
-        return faker.string.alpha({length, casing: 'lower'})
-      case 'alnum':
-        return faker.string.alphanumeric({length, casing: 'lower'})
-      case 'upper':
-        return faker.string.alphanumeric({length, casing: 'upper'})
-      case 'hex':
-        return faker.string.hexadecimal({length, casing: 'lower', prefix: ''})
-      case 'uuid':
-        return faker.string.uuid()
-      default:
-        throw new Error(`unknown x-pattern placeholder {{${token}}} in "${pattern}"`)
-    }
-  })
+  let out = ''
+  for (const part of compilePattern(pattern)) {
+    if (typeof part === 'string') out += part
+    else if ('characters' in part) {
+      // One draw per character from faker's seeded randomizer: what faker.string.* do, without their arrays.
+      const {characters, length} = part
+      for (let i = 0; i < length; i++) out += characters[faker.number.int(characters.length - 1)]
+    } else out += part.token === 'year' ? String(ctx.refDate.getUTCFullYear()) : faker.string.uuid()
+  }
+  return out
 }
 
 // ---- derivations ----------------------------------------------------------------------------------------
 
 const DERIVE = /^\s*([a-z]+)\((.*)\)\s*$/
 
+const parsedDerivations = new Map<string, {fn: string; args: string[]}>()
+
 /** Check an `x-derive` expression without evaluating it (the catalogue loader calls this). */
 export function parseDerivation(expr: string): {fn: string; args: string[]} {
+  let parsed = parsedDerivations.get(expr)
+  if (!parsed) {
+    parsed = parseDerivationText(expr)
+    parsedDerivations.set(expr, parsed)
+  }
+  return parsed
+}
+
+function parseDerivationText(expr: string): {fn: string; args: string[]} {
   const m = DERIVE.exec(expr)
   if (!m) throw new Error(`bad x-derive "${expr}": expected fn(args)`)
   const fn = m[1] as string
@@ -206,8 +258,19 @@ export function parseDerivation(expr: string): {fn: string; args: string[]} {
   return {fn, args}
 }
 
-/** Paths such as `items[0].price` or `payment.amount` into segments. */
-export function parsePath(path: string): (string | number)[] {
+const parsedPaths = new Map<string, readonly (string | number)[]>()
+
+/** Paths such as `items[0].price` or `payment.amount` into segments (parsed once; do not mutate the result). */
+export function parsePath(path: string): readonly (string | number)[] {
+  let parsed = parsedPaths.get(path)
+  if (!parsed) {
+    parsed = parsePathText(path)
+    parsedPaths.set(path, parsed)
+  }
+  return parsed
+}
+
+function parsePathText(path: string): (string | number)[] {
   const out: (string | number)[] = []
   for (const part of path.replace(/\[(\d+)\]/g, '.$1').split('.')) {
     if (part === '') continue
@@ -216,7 +279,7 @@ export function parsePath(path: string): (string | number)[] {
   return out
 }
 
-export function getPath(root: unknown, path: (string | number)[]): unknown {
+export function getPath(root: unknown, path: readonly (string | number)[]): unknown {
   let cur = root
   for (const key of path) {
     if (cur === null || typeof cur !== 'object') return undefined
@@ -225,7 +288,7 @@ export function getPath(root: unknown, path: (string | number)[]): unknown {
   return cur
 }
 
-export function setPath(root: Record<string, unknown>, path: (string | number)[], value: unknown): void {
+export function setPath(root: Record<string, unknown>, path: readonly (string | number)[], value: unknown): void {
   let cur: Record<string | number, unknown> = root
   for (let i = 0; i < path.length - 1; i++) {
     const key = path[i] as string | number
@@ -237,14 +300,26 @@ export function setPath(root: Record<string, unknown>, path: (string | number)[]
 }
 
 /** Sum over array items: `sum(items[].price * items[].quantity)` or `sum(items[].total)`. */
+const parsedSums = new Map<string, {list: readonly (string | number)[]; field: readonly (string | number)[]}[]>()
+
+function sumTerms(arg: string): {list: readonly (string | number)[]; field: readonly (string | number)[]}[] {
+  let terms = parsedSums.get(arg)
+  if (terms) return terms
+  terms = arg
+    .split('*')
+    .map((f) => f.trim())
+    .map((f) => {
+      const m = /^(.+)\[\]\.(.+)$/.exec(f)
+      if (!m) throw new Error(`bad sum() term "${f}": expected list[].field`)
+      return {list: parsePath(m[1] as string), field: parsePath(m[2] as string)}
+    })
+  parsedSums.set(arg, terms)
+  return terms
+}
+
 function evalSum(data: unknown, arg: string, node: SchemaNode): number {
-  const factors = arg.split('*').map((f) => f.trim())
-  const arrays = factors.map((f) => {
-    const m = /^(.+)\[\]\.(.+)$/.exec(f)
-    if (!m) throw new Error(`bad sum() term "${f}": expected list[].field`)
-    return {list: parsePath(m[1] as string), field: parsePath(m[2] as string)}
-  })
-  const list = getPath(data, (arrays[0] as {list: (string | number)[]}).list)
+  const arrays = sumTerms(arg)
+  const list = getPath(data, arrays[0]?.list ?? [])
   if (!Array.isArray(list)) return 0
   let total = 0
   for (const item of list) {
@@ -277,7 +352,7 @@ export function applyDerivations(
         value = evalSum(data, args[0] ?? '', d.node)
         break
       case 'copy':
-        value = structuredClone(ref)
+        value = literal(ref)
         break
       case 'lte': {
         const max = Number(ref ?? 0)

@@ -2,6 +2,7 @@ import {describe, expect, it} from 'vitest'
 import {loadCatalogue} from '../../src/catalogue/catalogue.js'
 import {
   applyOverrides,
+  BodySlab,
   EventFactory,
   fillRoutingKey,
   generateEvent,
@@ -224,5 +225,30 @@ describe('the recipe language', () => {
     })
     expect(() => parseDerivation('total')).toThrow(/expected fn\(args\)/)
     expect(parsePath('items[2].price')).toEqual(['items', 2, 'price'])
+  })
+})
+
+describe('BodySlab (message bodies cut from large buffers)', () => {
+  it('gives each body its own bytes, across slabs and with multi-byte text', () => {
+    const slab = new BodySlab()
+    const data = `{"name":"Zoë","pad":"${'x'.repeat(200)}"}`
+    const middle = Buffer.from(data)
+    const bodies: {buffer: Buffer; text: string}[] = []
+    // Enough bodies to fill several 256 KiB slabs.
+    for (let i = 0; i < 3000; i++) {
+      const head = `{"id":"${i}","note":"${'é'.repeat(i % 7)}","data":`
+      const tail = `,"n":${i}}`
+      bodies.push({buffer: slab.cut(head, middle, tail), text: `${head}${data}${tail}`})
+    }
+    for (const {buffer, text} of bodies) expect(buffer.toString('utf8')).toBe(text)
+    expect(new Set(bodies.map((b) => b.buffer.buffer)).size).toBeGreaterThan(1)
+  })
+
+  it('takes a body larger than a slab whole', () => {
+    const big = Buffer.alloc(400 * 1024, 'x')
+    const body = new BodySlab().cut('[', big, ']')
+    expect(body.length).toBe(big.length + 2)
+    expect(body[0]).toBe('['.charCodeAt(0))
+    expect(body[body.length - 1]).toBe(']'.charCodeAt(0))
   })
 })
