@@ -5,7 +5,7 @@ import {EventFactory, type Overrides} from '../catalogue/generate.js'
 import type {EnvelopeKind, EventType} from '../catalogue/types.js'
 import {maskUrl, parseAmqpUrl, withVhost} from '../config/url.js'
 import {EvtError, ExitCode, UnreachableError} from '../errors.js'
-import {retryWithBackoff} from '../util/backoff.js'
+import {reconnectWithBackoff} from '../util/backoff.js'
 import {sleep} from '../util/time.js'
 
 export interface PublishEventsOptions {
@@ -399,6 +399,8 @@ class PublishRun {
     for (;;) {
       if (this.fatal) throw this.fatalError(this.currentVhost(url))
       if (this.broken) {
+        // Interrupted while the broker is away: what is in flight is reported as not confirmed.
+        if (this.o.signal?.aborted) break
         await this.recover(url)
         continue
       }
@@ -424,17 +426,20 @@ class PublishRun {
   }
 
   private async recover(url: string): Promise<void> {
+    if (this.o.signal?.aborted) return
     // Whatever was in flight on the dead channel is unconfirmed: send it again.
     for (const p of this.inflight) this.retry.push(p)
     this.inflight.clear()
     this.returnedIds.clear()
     this.o.onNotice?.(`connection to ${maskUrl(url)} lost; reconnecting (up to ${this.o.reconnectTimeoutMs / 1000} s)`)
-    // The one backoff of evt (util/backoff.ts): 500 ms doubling to 8 s, until --reconnect-timeout.
-    const outcome = await retryWithBackoff(() => this.open(url), {
+    // The one backoff of evt (util/backoff.ts): 500 ms doubling to 8 s, until --reconnect-timeout or Ctrl-C.
+    const outcome = await reconnectWithBackoff(() => this.open(url), {
       initialMs: 500,
       maxMs: 8000,
       giveUpAfterMs: this.o.reconnectTimeoutMs,
+      signal: this.o.signal,
     })
+    if (outcome.aborted) return
     if (!outcome.ok) throw this.giveUp(url)
     this.reconnects++
     const again = this.retry

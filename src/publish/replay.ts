@@ -4,7 +4,7 @@ import {connectFirst} from '../amqp/connect.js'
 import {AMQP_PROPERTY_KEYS} from '../amqp/properties.js'
 import {maskUrl, parseAmqpUrl, withVhost} from '../config/url.js'
 import {EvtError, ExitCode, UnreachableError, UsageError} from '../errors.js'
-import {retryWithBackoff} from '../util/backoff.js'
+import {reconnectWithBackoff} from '../util/backoff.js'
 import {sleep} from '../util/time.js'
 import {type PublishProgress, type PublishSummary, summaryTotals, type TypePublishSummary} from './publisher.js'
 
@@ -230,10 +230,18 @@ export async function replayRecording(options: ReplayOptions): Promise<PublishSu
     }
   }
   const recover = async (url: string) => {
+    if (options.signal?.aborted) return
     const again = inflight.splice(0)
     const timeout = options.reconnectTimeoutMs ?? 30_000
     options.onNotice?.(`connection to ${maskUrl(url)} lost; reconnecting (up to ${timeout / 1000} s)`)
-    const outcome = await retryWithBackoff(() => open(url), {initialMs: 500, maxMs: 8000, giveUpAfterMs: timeout})
+    const outcome = await reconnectWithBackoff(() => open(url), {
+      initialMs: 500,
+      maxMs: 8000,
+      giveUpAfterMs: timeout,
+      signal: options.signal,
+    })
+    // Interrupted while the broker is away: what is in flight is reported as not confirmed.
+    if (outcome.aborted) return
     if (!outcome.ok) {
       throw new EvtError(`lost the broker at ${maskUrl(url)} and could not reconnect within ${timeout / 1000} s`, {
         exitCode: ExitCode.unreachable,
@@ -316,6 +324,7 @@ export async function replayRecording(options: ReplayOptions): Promise<PublishSu
       for (;;) {
         if (fatal) throw fatalError(vhost)
         if (broken) {
+          if (options.signal?.aborted) break
           await recover(url)
           continue
         }

@@ -47,3 +47,24 @@ export async function retryWithBackoff<T>(
   }
   return {ok: false, lastError, attempts}
 }
+
+/**
+ * A reconnect that Ctrl-C ends at once: retryWithBackoff whose waiting stops when `signal` aborts, returning
+ * `aborted: true` instead of throwing, so the caller reports what was and was not confirmed (a publish, a replay).
+ */
+export async function reconnectWithBackoff<T>(
+  attempt: () => Promise<T>,
+  options: BackoffOptions,
+): Promise<RetryOutcome<T> & {aborted: boolean}> {
+  const aborted = () => Boolean(options.signal?.aborted)
+  try {
+    const outcome = await retryWithBackoff(attempt, {
+      ...options,
+      stopped: () => aborted() || Boolean(options.stopped?.()),
+    })
+    return {...outcome, aborted: aborted()}
+  } catch (err) {
+    if (aborted()) return {ok: false, lastError: err, attempts: 0, aborted: true}
+    throw err
+  }
+}

@@ -87,6 +87,37 @@ describe('the publisher (a fake channel model)', () => {
     expect(err.message).not.toMatch(/:p@/)
   })
 
+  it('stops reconnecting at once on abort (Ctrl-C while the broker is away) and reports what was not confirmed', async () => {
+    broker.dropAfter = 5
+    broker.outcome = (i) => {
+      if (i === 5) broker.down = true
+      return 'ack'
+    }
+    const abort = new AbortController()
+    const notices: string[] = []
+    const started = Date.now()
+    const run = publishEvents({
+      url,
+      types: [orderCreated],
+      count: 20,
+      seed: 1,
+      reconnectTimeoutMs: 60_000,
+      signal: abort.signal,
+      onNotice: (n) => {
+        notices.push(n)
+        if (/reconnecting/.test(n)) setTimeout(() => abort.abort(), 50)
+      },
+    })
+    const summary = await run
+    // Well inside the 60 s reconnect timeout: the abort ended the waiting.
+    expect(Date.now() - started).toBeLessThan(10_000)
+    expect(summary.interrupted).toBe(true)
+    expect(summary.ok).toBe(false)
+    expect(summary.totals.confirmed).toBe(5)
+    expect(summary.totals.unconfirmed).toBe(summary.totals.published - 5)
+    expect(summary.reconnects).toBe(0)
+  })
+
   it('turns a missing exchange into one exit-3 line naming the exchange and vhost', async () => {
     broker.exchanges = new Set(['somewhere-else'])
     const err = await publishEvents({url, types: [orderCreated], count: 3, seed: 1}).catch((e) => e)
