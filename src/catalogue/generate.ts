@@ -67,12 +67,14 @@ interface PoolItem {
   bytes: Buffer
 }
 
-/** 256 KiB: a few hundred bodies per allocation, so a confirm window of 1000 holds only a handful alive. */
-const SLAB_BYTES = 256 * 1024
+/** Slabs start at 4 KiB (a factory may build one message) and double up to 256 KiB: a few hundred bodies each. */
+const FIRST_SLAB_BYTES = 4 * 1024
+const MAX_SLAB_BYTES = 256 * 1024
 
 /**
  * Message bodies cut from large buffers. Buffer.from(string) takes each body from Node's 8 KiB pool: a new
  * pool every dozen messages, and the garbage collector then spends more time on them than the publish does.
+ * A body keeps its slab alive, so a confirm window of 1000 holds a handful of slabs.
  */
 export class BodySlab {
   private slab = Buffer.allocUnsafeSlow(0)
@@ -82,7 +84,8 @@ export class BodySlab {
   cut(head: string, middle: Buffer, tail: string): Buffer {
     const most = (head.length + tail.length) * 3 + middle.length
     if (this.offset + most > this.slab.length) {
-      this.slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, most))
+      const next = this.slab.length === 0 ? FIRST_SLAB_BYTES : Math.min(this.slab.length * 2, MAX_SLAB_BYTES)
+      this.slab = Buffer.allocUnsafeSlow(Math.max(next, most))
       this.offset = 0
     }
     const start = this.offset

@@ -244,6 +244,12 @@ describe('BodySlab (message bodies cut from large buffers)', () => {
     expect(new Set(bodies.map((b) => b.buffer.buffer)).size).toBeGreaterThan(1)
   })
 
+  it('starts small: one body does not hold a large buffer', () => {
+    const body = new BodySlab().cut('{"a":', Buffer.from('1'), '}')
+    expect(body.toString()).toBe('{"a":1}')
+    expect(body.buffer.byteLength).toBeLessThanOrEqual(4096)
+  })
+
   it('takes a body larger than a slab whole', () => {
     const big = Buffer.alloc(400 * 1024, 'x')
     const body = new BodySlab().cut('[', big, ']')
