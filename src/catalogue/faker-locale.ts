@@ -1,11 +1,12 @@
 import {readFileSync, writeFileSync} from 'node:fs'
+import {createRequire} from 'node:module'
 import {join} from 'node:path'
 import type {Faker, LocaleDefinition, Randomizer} from '@faker-js/faker'
 import {packageRoot, runsFromSource} from '../util/package-root.js'
 
 /**
  * English faker for the generators. `@faker-js/faker/locale/en` evaluates all of faker's English data, some 290 KB
- * of object literals, before the first payload: about 20 ms of every `evt publish`. The build keeps a copy of that
+ * of object literals, before the first payload: some 20–45 ms of every `evt publish`. The build keeps a copy of that
  * data as JSON text per category (`npm run build` writes it), and a run parses only the categories its recipes
  * read, when faker first reads them. Same data, so the same values for a seed.
  */
@@ -14,10 +15,19 @@ function definitionsFile(): string {
 }
 
 /**
- * The file: one line of JSON mapping each category to where its JSON text is in the rest of the file, then those
- * texts back to back. Reading it costs a file read and a small parse; a category is parsed when first used.
+ * The file: one line of JSON (the faker version it was written from, and where each category's JSON text is in
+ * the rest of the file), then those texts back to back. Reading it costs a file read and a small parse; a category
+ * is parsed when first used. Another faker version than the one installed (an upgrade without a rebuild), or a
+ * short file, and the locale module is used instead.
  */
-type CategoryIndex = Record<string, [start: number, end: number]>
+interface FileIndex {
+  faker: string
+  categories: Record<string, [start: number, end: number]>
+}
+
+function installedFakerVersion(): string {
+  return (createRequire(import.meta.url)('@faker-js/faker/package.json') as {version: string}).version
+}
 
 /** A faker of English data drawing from `randomizer`. */
 export async function loadEnglishFaker(randomizer: Randomizer, file = definitionsFile()): Promise<Faker> {
@@ -34,17 +44,21 @@ export async function loadEnglishFaker(randomizer: Randomizer, file = definition
 /** The definitions with one getter per category that parses it on first use; undefined without the file. */
 function lazyDefinitions(file: string): LocaleDefinition | undefined {
   let bytes: Buffer
-  let index: CategoryIndex
+  let index: FileIndex
   let body: number
   try {
     bytes = readFileSync(file)
     body = bytes.indexOf(0x0a) + 1
-    index = JSON.parse(bytes.toString('latin1', 0, body)) as CategoryIndex
+    index = JSON.parse(bytes.toString('latin1', 0, body)) as FileIndex
   } catch {
     return undefined
   }
+  const ends = Object.values(index.categories ?? {}).map(([, end]) => end)
+  if (index.faker !== installedFakerVersion() || ends.length === 0 || body + Math.max(...ends) > bytes.length) {
+    return undefined
+  }
   const locale: Record<string, unknown> = {}
-  for (const [name, [start, end]] of Object.entries(index)) {
+  for (const [name, [start, end]] of Object.entries(index.categories)) {
     Object.defineProperty(locale, name, {
       enumerable: true,
       configurable: true,
@@ -61,7 +75,7 @@ function lazyDefinitions(file: string): LocaleDefinition | undefined {
 /** Write faker's English definitions for `loadEnglishFaker` (run by `npm run build`). Returns the category count. */
 export async function writeFakerDefinitions(file = definitionsFile()): Promise<number> {
   const {faker: en} = await import('@faker-js/faker/locale/en')
-  const index: CategoryIndex = {}
+  const index: FileIndex = {faker: installedFakerVersion(), categories: {}}
   let texts = ''
   for (const [name, value] of Object.entries(en.rawDefinitions)) {
     // ASCII only (other characters as \\u escapes), so offsets count bytes and a slice decodes as latin1, fast.
@@ -69,9 +83,9 @@ export async function writeFakerDefinitions(file = definitionsFile()): Promise<n
       /[^\x00-\x7f]/g,
       (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
     )
-    index[name] = [texts.length, texts.length + json.length]
+    index.categories[name] = [texts.length, texts.length + json.length]
     texts += json
   }
   writeFileSync(file, `${JSON.stringify(index)}\n${texts}\n`)
-  return Object.keys(index).length
+  return Object.keys(index.categories).length
 }

@@ -235,10 +235,10 @@ export function fillPattern(pattern: string, ctx: RecipeContext): string {
 
 const DERIVE = /^\s*([a-z]+)\((.*)\)\s*$/
 
-const parsedDerivations = new Map<string, {fn: string; args: string[]}>()
+const parsedDerivations = new Map<string, {readonly fn: string; readonly args: readonly string[]}>()
 
 /** Check an `x-derive` expression without evaluating it (the catalogue loader calls this). */
-export function parseDerivation(expr: string): {fn: string; args: string[]} {
+export function parseDerivation(expr: string): {readonly fn: string; readonly args: readonly string[]} {
   let parsed = parsedDerivations.get(expr)
   if (!parsed) {
     parsed = parseDerivationText(expr)

@@ -405,6 +405,8 @@ class PublishRun {
         continue
       }
       if (this.inflight.size === 0 && this.retry.length === 0) break
+      // Interrupted during a reconnect that then succeeded: nothing is resent, so nothing more will settle.
+      if (this.inflight.size === 0 && this.o.signal?.aborted) break
       await this.waitForSlotEmpty()
     }
     for (const s of this.stats) if (!this.o.confirm && s.published > 0) s.lastAt = performance.now()

@@ -36,9 +36,12 @@ export class FakeBroker {
   readonly connections: FakeConnection[] = []
   maxInFlight = 0
   connectAttempts = 0
+  /** Called at each connect attempt, before it succeeds or fails (e.g. to abort a run mid-reconnect). */
+  onConnect?: (attempt: number) => void
 
   async connect(): Promise<FakeConnection> {
     this.connectAttempts++
+    this.onConnect?.(this.connectAttempts)
     if (this.down) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5672'), {code: 'ECONNREFUSED'})
     const conn = new FakeConnection(this, this.connections.length)
     this.connections.push(conn)

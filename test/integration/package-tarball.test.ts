@@ -78,6 +78,12 @@ describe('the packed tarball installed in an empty folder', () => {
       ),
     )
     expect(Object.keys(cache).length).toBeGreaterThan(30)
+    // And faker's English data as JSON (src/catalogue/faker-locale.ts), written for the installed faker.
+    const fakerData = await readFile(
+      join(project, 'node_modules', 'evt-rabbitmq', 'dist', 'catalogue', 'faker-en.json'),
+      'latin1',
+    )
+    expect(JSON.parse(fakerData.slice(0, fakerData.indexOf('\n'))).faker).toMatch(/^\d+\.\d+\.\d+/)
   })
 
   it('runs the CLI from the folder: version, catalogue, up, publish, status, down', async () => {

@@ -1,4 +1,4 @@
-import {mkdtempSync, rmSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import type {Faker} from '@faker-js/faker'
@@ -44,6 +44,24 @@ describe('loadEnglishFaker', () => {
     // A control: the sample depends on the seed, so equal samples are not a vacuous match.
     fromLocale.seed(999)
     expect(fromLocale.person.fullName()).not.toBe(values[0])
+  })
+
+  it('uses the locale module when the file is of another faker version or cut short', async () => {
+    const file = join(dir, 'faker-en-checked.json')
+    await writeFakerDefinitions(file)
+    const text = readFileSync(file, 'latin1')
+    const older = join(dir, 'faker-en-older.json')
+    writeFileSync(older, text.replace(/^\{"faker":"[^"]+"/, '{"faker":"0.0.1"'))
+    const short = join(dir, 'faker-en-short.json')
+    writeFileSync(short, text.slice(0, text.length - 1000))
+    for (const f of [older, short]) {
+      const faker = await loadEnglishFaker(fastRandomizer(), f)
+      faker.seed(3)
+      // The locale module's data: no lazy getters left anywhere.
+      const raw = faker.rawDefinitions as Record<string, unknown>
+      expect(Object.getOwnPropertyDescriptor(raw, 'vehicle')?.get).toBeUndefined()
+      expect(faker.person.fullName()).toMatch(/\S+ \S+/)
+    }
   })
 
   it('parses a category only when faker first reads it', async () => {

@@ -1,3 +1,4 @@
+import {createHash} from 'node:crypto'
 import {describe, expect, it} from 'vitest'
 import {loadCatalogue} from '../../src/catalogue/catalogue.js'
 import {
@@ -94,6 +95,25 @@ describe('reproducibility', () => {
     const b = await generateEvent(t)
     expect(a.envelope.id).not.toBe(b.envelope.id)
     expect(Date.parse(a.envelope.timestamp as string)).toBeGreaterThanOrEqual(before - 1000)
+  })
+})
+
+describe('seeded output is stable across versions', () => {
+  it('every built-in type gives the same routing keys, bodies and properties for seed 7 as recorded', async () => {
+    const hash = createHash('sha1')
+    for (const type of catalogue.list()) {
+      const factory = await EventFactory.create(type, {seed: 7, dataPool: 0})
+      for (let i = 0; i < 40; i++) {
+        const m = factory.message(i)
+        hash.update(m.routingKey)
+        hash.update(m.body)
+        hash.update(JSON.stringify(m.properties))
+      }
+    }
+    // Recorded on 2026-12-03 (and equal to what the generator gave before its speed work that day). A change here
+    // means `--seed N` now publishes other bodies: if that is meant (a fixture or the generator changed), say so in
+    // the closing note of the change and record the new hash.
+    expect(hash.digest('hex')).toBe('2091e5f418f6239edaec5c550666437d8edfbdf3')
   })
 })
 
