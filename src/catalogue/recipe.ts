@@ -190,13 +190,24 @@ const PATTERN_CHARACTERS: Record<string, string> = {
 
 type PatternPart = string | {token: 'year' | 'uuid'} | {characters: string; length: number}
 
-/** Patterns are parsed once: a pool fills the same few patterns thousands of times. */
-const compiledPatterns = new Map<string, PatternPart[]>()
+/**
+ * A parser that parses each text once: a pool fills the same few patterns, derivations and paths thousands of
+ * times. What it returns is shared: callers must not change it.
+ */
+function parsedOnce<T>(parse: (text: string) => T): (text: string) => T {
+  const parsed = new Map<string, T>()
+  return (text) => {
+    let value = parsed.get(text)
+    if (value === undefined) {
+      value = parse(text)
+      parsed.set(text, value)
+    }
+    return value
+  }
+}
 
-function compilePattern(pattern: string): PatternPart[] {
-  let parts = compiledPatterns.get(pattern)
-  if (parts) return parts
-  parts = []
+const compilePattern = parsedOnce((pattern): readonly PatternPart[] => {
+  const parts: PatternPart[] = []
   let last = 0
   for (const m of pattern.matchAll(PATTERN_TOKEN)) {
     const token = m[1] as string
@@ -209,9 +220,8 @@ function compilePattern(pattern: string): PatternPart[] {
     else throw new Error(`unknown x-pattern placeholder {{${token}}} in "${pattern}"`)
   }
   if (last < pattern.length) parts.push(pattern.slice(last))
-  compiledPatterns.set(pattern, parts)
   return parts
-}
+})
 
 /**
  * `x-pattern` placeholders: {{year}} (of the reference date), {{number:N}} N digits, {{alpha:N}} lowercase
@@ -235,19 +245,8 @@ export function fillPattern(pattern: string, ctx: RecipeContext): string {
 
 const DERIVE = /^\s*([a-z]+)\((.*)\)\s*$/
 
-const parsedDerivations = new Map<string, {readonly fn: string; readonly args: readonly string[]}>()
-
 /** Check an `x-derive` expression without evaluating it (the catalogue loader calls this). */
-export function parseDerivation(expr: string): {readonly fn: string; readonly args: readonly string[]} {
-  let parsed = parsedDerivations.get(expr)
-  if (!parsed) {
-    parsed = parseDerivationText(expr)
-    parsedDerivations.set(expr, parsed)
-  }
-  return parsed
-}
-
-function parseDerivationText(expr: string): {fn: string; args: string[]} {
+export const parseDerivation = parsedOnce((expr): {readonly fn: string; readonly args: readonly string[]} => {
   const m = DERIVE.exec(expr)
   if (!m) throw new Error(`bad x-derive "${expr}": expected fn(args)`)
   const fn = m[1] as string
@@ -256,28 +255,17 @@ function parseDerivationText(expr: string): {fn: string; args: string[]} {
   if (!known.includes(fn))
     throw new Error(`unknown x-derive function "${fn}" in "${expr}" (known: ${known.join(', ')})`)
   return {fn, args}
-}
+})
 
-const parsedPaths = new Map<string, readonly (string | number)[]>()
-
-/** Paths such as `items[0].price` or `payment.amount` into segments (parsed once; do not mutate the result). */
-export function parsePath(path: string): readonly (string | number)[] {
-  let parsed = parsedPaths.get(path)
-  if (!parsed) {
-    parsed = parsePathText(path)
-    parsedPaths.set(path, parsed)
-  }
-  return parsed
-}
-
-function parsePathText(path: string): (string | number)[] {
+/** Paths such as `items[0].price` or `payment.amount` into segments. */
+export const parsePath = parsedOnce((path): readonly (string | number)[] => {
   const out: (string | number)[] = []
   for (const part of path.replace(/\[(\d+)\]/g, '.$1').split('.')) {
     if (part === '') continue
     out.push(/^\d+$/.test(part) ? Number(part) : part)
   }
   return out
-}
+})
 
 export function getPath(root: unknown, path: readonly (string | number)[]): unknown {
   let cur = root
@@ -299,24 +287,19 @@ export function setPath(root: Record<string, unknown>, path: readonly (string | 
   cur[path[path.length - 1] as string | number] = value
 }
 
-/** Sum over array items: `sum(items[].price * items[].quantity)` or `sum(items[].total)`. */
-const parsedSums = new Map<string, {list: readonly (string | number)[]; field: readonly (string | number)[]}[]>()
-
-function sumTerms(arg: string): {list: readonly (string | number)[]; field: readonly (string | number)[]}[] {
-  let terms = parsedSums.get(arg)
-  if (terms) return terms
-  terms = arg
+/** The factors of a sum: `items[].price * items[].quantity` → each list and field path. */
+const sumTerms = parsedOnce((arg) =>
+  arg
     .split('*')
     .map((f) => f.trim())
     .map((f) => {
       const m = /^(.+)\[\]\.(.+)$/.exec(f)
       if (!m) throw new Error(`bad sum() term "${f}": expected list[].field`)
       return {list: parsePath(m[1] as string), field: parsePath(m[2] as string)}
-    })
-  parsedSums.set(arg, terms)
-  return terms
-}
+    }),
+)
 
+/** Sum over array items: `sum(items[].price * items[].quantity)` or `sum(items[].total)`. */
 function evalSum(data: unknown, arg: string, node: SchemaNode): number {
   const arrays = sumTerms(arg)
   const list = getPath(data, arrays[0]?.list ?? [])

@@ -5,7 +5,7 @@ import {EventFactory, type Overrides} from '../catalogue/generate.js'
 import type {EnvelopeKind, EventType} from '../catalogue/types.js'
 import {maskUrl, parseAmqpUrl, withVhost} from '../config/url.js'
 import {EvtError, ExitCode, UnreachableError} from '../errors.js'
-import {reconnectWithBackoff} from '../util/backoff.js'
+import {retryWithBackoff} from '../util/backoff.js'
 import {sleep} from '../util/time.js'
 
 export interface PublishEventsOptions {
@@ -435,7 +435,7 @@ class PublishRun {
     this.returnedIds.clear()
     this.o.onNotice?.(`connection to ${maskUrl(url)} lost; reconnecting (up to ${this.o.reconnectTimeoutMs / 1000} s)`)
     // The one backoff of evt (util/backoff.ts): 500 ms doubling to 8 s, until --reconnect-timeout or Ctrl-C.
-    const outcome = await reconnectWithBackoff(() => this.open(url), {
+    const outcome = await retryWithBackoff(() => this.open(url), {
       initialMs: 500,
       maxMs: 8000,
       giveUpAfterMs: this.o.reconnectTimeoutMs,

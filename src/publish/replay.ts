@@ -4,7 +4,7 @@ import {connectFirst} from '../amqp/connect.js'
 import {AMQP_PROPERTY_KEYS} from '../amqp/properties.js'
 import {maskUrl, parseAmqpUrl, withVhost} from '../config/url.js'
 import {EvtError, ExitCode, UnreachableError, UsageError} from '../errors.js'
-import {reconnectWithBackoff} from '../util/backoff.js'
+import {retryWithBackoff} from '../util/backoff.js'
 import {sleep} from '../util/time.js'
 import {type PublishProgress, type PublishSummary, summaryTotals, type TypePublishSummary} from './publisher.js'
 
@@ -234,7 +234,7 @@ export async function replayRecording(options: ReplayOptions): Promise<PublishSu
     const again = inflight.splice(0)
     const timeout = options.reconnectTimeoutMs ?? 30_000
     options.onNotice?.(`connection to ${maskUrl(url)} lost; reconnecting (up to ${timeout / 1000} s)`)
-    const outcome = await reconnectWithBackoff(() => open(url), {
+    const outcome = await retryWithBackoff(() => open(url), {
       initialMs: 500,
       maxMs: 8000,
       giveUpAfterMs: timeout,

@@ -312,7 +312,7 @@ export class TailSession {
       maxMs,
       signal: this.abort.signal,
       stopped: () => this.stopping,
-    }).catch(() => ({ok: false as const}))
+    })
     if (!outcome.ok) return
     this.reconnects++
     this.options.log(

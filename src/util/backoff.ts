@@ -5,6 +5,7 @@ export interface BackoffOptions {
   maxMs: number
   /** Give up after this long in all (undefined: keep trying until stopped). */
   giveUpAfterMs?: number
+  /** Aborting it (Ctrl-C) ends the waiting at once: the outcome says `aborted`, nothing is thrown. */
   signal?: AbortSignal
   /** Checked before each attempt: true ends the retries quietly. */
   stopped?: () => boolean
@@ -19,52 +20,39 @@ export function* backoffDelays(initialMs: number, maxMs: number): Generator<numb
   }
 }
 
-export type RetryOutcome<T> = {ok: true; value: T; attempts: number} | {ok: false; lastError: unknown; attempts: number}
+/** `aborted` is there when the signal aborted (Ctrl-C), whether or not an attempt under way then succeeded. */
+export type RetryOutcome<T> =
+  | {ok: true; value: T; attempts: number; aborted?: true}
+  | {ok: false; lastError: unknown; attempts: number; aborted?: true}
 
 /**
- * Wait, try, and on failure wait twice as long (up to maxMs), until attempt() succeeds, the time is up
- * or stopped() says so. Used by every reconnect: the publisher, the tail session, broker readiness.
+ * Wait, try, and on failure wait twice as long (up to maxMs), until attempt() succeeds, the time is up,
+ * stopped() says so or the signal aborts. Used by every reconnect: the publisher, the replay, the tail session.
+ * An attempt under way when the signal aborts is not cancelled; if it succeeds, the outcome is ok and aborted.
  */
 export async function retryWithBackoff<T>(
   attempt: () => Promise<T>,
   options: BackoffOptions,
 ): Promise<RetryOutcome<T>> {
   const giveUpAt = options.giveUpAfterMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.giveUpAfterMs
+  const aborted = () => (options.signal?.aborted ? {aborted: true as const} : {})
+  const stopped = () => Boolean(options.signal?.aborted || options.stopped?.())
   let attempts = 0
   let lastError: unknown
   for (const delay of backoffDelays(options.initialMs, options.maxMs)) {
-    if (options.stopped?.()) break
+    if (stopped()) break
     const wait = Math.min(delay, Math.max(0, giveUpAt - Date.now()))
-    await sleep(wait, options.signal)
-    if (options.stopped?.()) break
+    // An abort ends the sleep early (it rejects): the check below then ends the retries.
+    await sleep(wait, options.signal).catch(() => undefined)
+    if (stopped()) break
     attempts++
     try {
-      return {ok: true, value: await attempt(), attempts}
+      const value = await attempt()
+      return {ok: true, value, attempts, ...aborted()}
     } catch (err) {
       lastError = err
     }
     if (Date.now() >= giveUpAt) break
   }
-  return {ok: false, lastError, attempts}
-}
-
-/**
- * A reconnect that Ctrl-C ends at once: retryWithBackoff whose waiting stops when `signal` aborts, returning
- * `aborted: true` instead of throwing, so the caller reports what was and was not confirmed (a publish, a replay).
- */
-export async function reconnectWithBackoff<T>(
-  attempt: () => Promise<T>,
-  options: BackoffOptions,
-): Promise<RetryOutcome<T> & {aborted: boolean}> {
-  const aborted = () => Boolean(options.signal?.aborted)
-  try {
-    const outcome = await retryWithBackoff(attempt, {
-      ...options,
-      stopped: () => aborted() || Boolean(options.stopped?.()),
-    })
-    return {...outcome, aborted: aborted()}
-  } catch (err) {
-    if (aborted()) return {ok: false, lastError: err, attempts: 0, aborted: true}
-    throw err
-  }
+  return {ok: false, lastError, attempts, ...aborted()}
 }

@@ -70,6 +70,20 @@ describe('util/backoff', () => {
     if (!outcome.ok) expect((outcome.lastError as Error).message).toBe('down')
   })
 
+  it('ends at once, without throwing, when its signal aborts during a wait', async () => {
+    const abort = new AbortController()
+    const started = Date.now()
+    setTimeout(() => abort.abort(new Error('SIGINT')), 20)
+    const outcome = await retryWithBackoff(
+      async () => {
+        throw new Error('down')
+      },
+      {initialMs: 60_000, maxMs: 60_000, signal: abort.signal},
+    )
+    expect(outcome).toEqual({ok: false, lastError: undefined, attempts: 0, aborted: true})
+    expect(Date.now() - started).toBeLessThan(5000)
+  })
+
   it('ends quietly when stopped', async () => {
     const outcome = await retryWithBackoff(async () => 1, {initialMs: 1, maxMs: 1, stopped: () => true})
     expect(outcome).toEqual({ok: false, lastError: undefined, attempts: 0})
